@@ -1,0 +1,3 @@
+#' @put /settings
+#' @png (width = 400)
+function() plot(1:10)

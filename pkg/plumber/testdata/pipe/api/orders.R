@@ -1,0 +1,3 @@
+#* @serializer csv
+#* @get /list
+function() data.frame(id = 1:3)

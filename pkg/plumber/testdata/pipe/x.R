@@ -1,0 +1,2 @@
+#* @get /should-not-appear
+function() "commented-out mounts are not followed"

@@ -1,0 +1,3 @@
+#* @get /items
+#* @serializer json
+function() list()
