@@ -1,0 +1,152 @@
+package scaffold
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rscale/rscale/pkg/plumber"
+)
+
+// freePort asks the kernel for a port nobody listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// launch runs the generated launcher under real R in dir and waits until it answers.
+func launch(t *testing.T, dir string) string {
+	t.Helper()
+	rscript := need(t, "Rscript")
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, rscript, "--vanilla", filepath.Join(dir, ".rscale", "launch.R"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			return base
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the launcher did not answer within 30s; its output:\n%s", log.String())
+	return ""
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestLauncherServesTheAPIAndAHealthEndpoint(t *testing.T) {
+	dir := writeCase(t, goldenCases[0]) // echo
+	base := launch(t, dir)
+	if code, body := get(t, base+"/healthz"); code != 200 || body != `{"status":"ok"}` {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/echo?msg=hi"); code != 200 || !strings.Contains(body, "The message is: 'hi'") {
+		t.Errorf("/echo: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/plot"); code != 200 || !strings.HasPrefix(body, "\x89PNG") {
+		t.Errorf("/plot: %d, %d bytes", code, len(body))
+	}
+}
+
+func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	api := "#* @get /healthz\nfunction() list(mine = TRUE)\n"
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := loadProject(t, dir)
+	files, err := Render(p, DefaultOptions(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, files, false); err != nil {
+		t.Fatal(err)
+	}
+	base := launch(t, dir)
+	if code, body := get(t, base+"/healthz"); code != 200 || body != `{"mine":[true]}` {
+		t.Errorf("/healthz: %d %s, want the API's own answer", code, body)
+	}
+}
+
+// The endpoints rscale reads from the R files must be the ones plumber really serves, or the
+// proxy's routing rule would miss some: ask plumber for its routes and compare.
+func TestParsedEndpointsMatchWhatPlumberServes(t *testing.T) {
+	rscript := need(t, "Rscript")
+	lister := `
+api <- plumber::plumb(dir = ".")
+walk <- function(router, prefix = "") {
+  for (group in router$endpoints) for (e in group) for (v in e$verbs) cat(v, paste0(prefix, e$path), "\n")
+  for (m in names(router$mounts)) walk(router$mounts[[m]], paste0(prefix, sub("/$", "", m)))
+}
+walk(api)
+`
+	for _, project := range []string{"echo", "randomforest", "mounted", "renv", "description"} {
+		t.Run(project, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "testdata", "projects", project)
+			cmd := exec.Command(rscript, "--vanilla", "-e", lister)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("plumber could not load the API: %v\n%s", err, out)
+			}
+			var served []string
+			sc := bufio.NewScanner(strings.NewReader(string(out)))
+			for sc.Scan() {
+				if f := strings.Fields(sc.Text()); len(f) == 2 && strings.HasPrefix(f[1], "/") {
+					served = append(served, f[0]+" "+f[1])
+				}
+			}
+			api, err := plumber.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parsed []string
+			for _, e := range api.Endpoints {
+				parsed = append(parsed, e.Method+" "+e.Path)
+			}
+			sort.Strings(served)
+			sort.Strings(parsed)
+			if strings.Join(served, "\n") != strings.Join(parsed, "\n") {
+				t.Errorf("plumber serves:\n%s\nrscale read:\n%s", strings.Join(served, "\n"), strings.Join(parsed, "\n"))
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+// Package scaffold renders the files `rscale init` writes into a project: the Dockerfile,
+// its .dockerignore, the R launcher and installer, the stack file and the proxy's config.
+package scaffold
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-units"
+
+	"github.com/rscale/rscale/pkg/names"
+)
+
+// Proxies rscale can put in front of the API.
+const (
+	ProxyTraefik = "traefik"
+	ProxyHAProxy = "haproxy"
+)
+
+// Images used unless the user names others; pinned so a deploy today and next year run the same proxy.
+const (
+	DefaultTraefikImage = "traefik:v3.7.3"
+	DefaultHAProxyImage = "haproxy:3.2.23"
+	DefaultRImage       = "rocker/r-ver"
+)
+
+// strategies are Traefik v3's load-balancing strategies.
+var strategies = []string{"wrr", "p2c", "hrw", "leasttime"}
+
+// ProxyService is the name of the proxy's service in the stack.
+const ProxyService = "proxy"
+
+// Options are the choices `rscale init` offers; the zero value of a field means "the default".
+type Options struct {
+	StackFile   string // file name of the stack file, "rscale.yml"
+	StackName   string // "" derives it from the folder name
+	Service     string // the API's service, "model_server"
+	Image       string // "" gives "<stack>/<service>:latest"
+	BaseImage   string // "" gives rocker/r-ver:<R version>
+	Replicas    int
+	MaxReplicas int // replicas HAProxy makes room for
+	Port        int // the port R listens on inside the container
+	ProxyPort   int // the port the proxy publishes on the node
+	Proxy       string
+	ProxyImage  string
+	HealthPath  string
+	Strategy    string // Traefik load-balancing strategy
+	Dashboard   bool
+	CPUs        string // limit per replica, as docker accepts it ("1.5")
+	Memory      string // limit per replica, as docker accepts it ("512M")
+}
+
+// DefaultOptions are the defaults the README documents.
+func DefaultOptions() Options {
+	return Options{
+		StackFile:   "rscale.yml",
+		Service:     "model_server",
+		Replicas:    2,
+		MaxReplicas: 100,
+		Port:        8000,
+		ProxyPort:   80,
+		Proxy:       ProxyTraefik,
+		HealthPath:  "/healthz",
+		Strategy:    "leasttime",
+	}
+}
+
+// Validate checks the options before anything is read or written, and says how to fix a bad one.
+func (o Options) Validate() error {
+	if o.Replicas < 1 {
+		return fmt.Errorf("--replicas %d: a stack needs at least 1 replica of the API (try --replicas 2)", o.Replicas)
+	}
+	if o.MaxReplicas < 1 {
+		return fmt.Errorf("--max-replicas %d: must be at least 1", o.MaxReplicas)
+	}
+	if o.Replicas > o.MaxReplicas {
+		return fmt.Errorf("--replicas %d is more than --max-replicas %d: raise --max-replicas so the proxy has room for every replica", o.Replicas, o.MaxReplicas)
+	}
+	if err := checkPort("--port", o.Port); err != nil {
+		return err
+	}
+	if err := checkPort("--proxy-port", o.ProxyPort); err != nil {
+		return err
+	}
+	switch o.Proxy {
+	case ProxyTraefik, ProxyHAProxy:
+	default:
+		return fmt.Errorf("unknown --proxy %q: choose %s or %s", o.Proxy, ProxyTraefik, ProxyHAProxy)
+	}
+	if o.Proxy == ProxyTraefik && !contains(strategies, o.Strategy) {
+		return fmt.Errorf("unknown --strategy %q: Traefik offers %s", o.Strategy, strings.Join(strategies, ", "))
+	}
+	if err := names.CheckService(o.Service); err != nil {
+		return fmt.Errorf("--service: %w", err)
+	}
+	if o.Service == ProxyService {
+		return fmt.Errorf("--service %q is the name of the proxy's service: choose another, such as model_server", o.Service)
+	}
+	if o.StackName != "" {
+		if err := names.CheckStack(o.StackName, o.longestService()); err != nil {
+			return fmt.Errorf("--name: %w", err)
+		}
+	}
+	if !strings.HasPrefix(o.HealthPath, "/") || strings.ContainsAny(o.HealthPath, " \t\n?#\"'`") {
+		return fmt.Errorf("--health-path %q: give a plain URL path starting with /, such as /healthz", o.HealthPath)
+	}
+	if o.StackFile == "" || strings.ContainsAny(o.StackFile, `/\`) {
+		return fmt.Errorf("--file %q: give a file name in the project folder, such as rscale.yml", o.StackFile)
+	}
+	if o.CPUs != "" {
+		if n, err := strconv.ParseFloat(o.CPUs, 64); err != nil || n <= 0 {
+			return fmt.Errorf("--cpus %q: give a positive number of CPUs per replica, such as 1 or 0.5", o.CPUs)
+		}
+	}
+	if o.Memory != "" {
+		if n, err := units.RAMInBytes(o.Memory); err != nil || n <= 0 {
+			return fmt.Errorf("--memory %q: give an amount of memory per replica, such as 512M or 2G", o.Memory)
+		}
+	}
+	return nil
+}
+
+func (o Options) longestService() string {
+	if len(o.Service) > len(ProxyService) {
+		return o.Service
+	}
+	return ProxyService
+}
+
+func checkPort(flag string, port int) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("%s %d is out of range: a port is a number from 1 to 65535", flag, port)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,178 @@
+package scaffold
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/project"
+	"github.com/rscale/rscale/pkg/sysreqs"
+	"github.com/rscale/rscale/templates"
+)
+
+// File is one file init writes, relative to the project folder.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// data is what the templates see.
+type data struct {
+	Options
+	Version         string
+	Stack           string
+	Network         string
+	Router          string
+	RVersion        string
+	RVersionSource  string
+	Packages        []string
+	SystemLibraries []string
+	Renv            bool
+	HealthURL       string
+	TraefikRule     string
+	DashboardPort   int
+}
+
+// Render produces the files for p. version is rscale's, written into each file's header.
+func Render(p *project.Project, o Options, version string) ([]File, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	stack := o.StackName
+	if stack == "" {
+		var err error
+		if stack, err = names.Stack(filepath.Base(absolute(p.Dir)), o.longestService()); err != nil {
+			return nil, err
+		}
+	}
+	d := data{
+		Options:         o,
+		Version:         version,
+		Stack:           stack,
+		Network:         stack + "_backend",
+		Router:          stack + "-" + o.Service,
+		RVersion:        p.RVersion,
+		RVersionSource:  p.RVersionSource,
+		Packages:        p.Packages,
+		SystemLibraries: sysreqs.For(p.Packages),
+		Renv:            p.Renv != nil,
+		HealthURL:       "http://127.0.0.1:" + strconv.Itoa(o.Port) + o.HealthPath,
+		TraefikRule:     TraefikRule(p.API),
+	}
+	if d.Image == "" {
+		d.Image = stack + "/" + o.Service + ":latest"
+	}
+	if d.BaseImage == "" {
+		d.BaseImage = DefaultRImage + ":" + p.RVersion
+	}
+	if d.ProxyImage == "" {
+		d.ProxyImage = map[string]string{ProxyTraefik: DefaultTraefikImage, ProxyHAProxy: DefaultHAProxyImage}[o.Proxy]
+	}
+	d.DashboardPort = map[string]int{ProxyTraefik: 8080, ProxyHAProxy: 8404}[o.Proxy]
+
+	plan := []struct{ path, template string }{
+		{"Dockerfile", "Dockerfile.tmpl"},
+		{".dockerignore", "dockerignore.tmpl"},
+		{".rscale/launch.R", "launch.R.tmpl"},
+		{".rscale/install.R", "install.R.tmpl"},
+		{o.StackFile, "stack.yml.tmpl"},
+	}
+	if o.Proxy == ProxyHAProxy {
+		plan = append(plan, struct{ path, template string }{"haproxy.cfg", "haproxy.cfg.tmpl"})
+	}
+	files := make([]File, 0, len(plan))
+	for _, f := range plan {
+		out, err := render(f.template, d)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: f.path, Data: out})
+	}
+	return files, nil
+}
+
+var funcs = template.FuncMap{
+	// yaml quotes a string as a YAML double-quoted scalar (JSON's syntax, which YAML accepts),
+	// with $ doubled: Compose interpolates $VAR in every value, and $$ is a literal $.
+	"yaml": func(s string) (string, error) {
+		s = strings.ReplaceAll(s, "$", "$$")
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			return "", err
+		}
+		return strings.TrimSuffix(b.String(), "\n"), nil
+	},
+	// rlist writes strings as the arguments of an R c(...) call.
+	"rlist": func(items []string) string {
+		quoted := make([]string, len(items))
+		for i, s := range items {
+			quoted[i] = strconv.Quote(s)
+		}
+		return strings.Join(quoted, ", ")
+	},
+}
+
+func render(name string, d data) ([]byte, error) {
+	t, err := template.New(name).Funcs(funcs).Option("missingkey=error").ParseFS(templates.FS, name)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// ExistsError lists files init would overwrite.
+type ExistsError struct{ Paths []string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s already exist(s): pass --force to overwrite, or --dry-run to see what would be written", strings.Join(e.Paths, ", "))
+}
+
+// Write writes files under dir. Unless force is set it first checks that none exists,
+// so it writes all of them or none.
+func Write(dir string, files []File, force bool) error {
+	if !force {
+		var existing []string
+		for _, f := range files {
+			_, err := os.Lstat(filepath.Join(dir, f.Path))
+			if err == nil {
+				existing = append(existing, f.Path)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("checking %s: %w", f.Path, err)
+			}
+		}
+		if len(existing) > 0 {
+			return &ExistsError{Paths: existing}
+		}
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, f.Path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+func absolute(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}

@@ -1,0 +1,95 @@
+package scaffold
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rscale/rscale/pkg/plumber"
+)
+
+func TestValidateRefusesBadOptions(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Options)
+		want   string // part of the message that tells the user what to do
+	}{
+		{"zero replicas", func(o *Options) { o.Replicas = 0 }, "at least 1 replica"},
+		{"negative replicas", func(o *Options) { o.Replicas = -3 }, "at least 1 replica"},
+		{"replicas over max", func(o *Options) { o.Replicas = 200 }, "raise --max-replicas"},
+		{"port zero", func(o *Options) { o.Port = 0 }, "from 1 to 65535"},
+		{"port too high", func(o *Options) { o.Port = 70000 }, "from 1 to 65535"},
+		{"proxy port too high", func(o *Options) { o.ProxyPort = 65536 }, "--proxy-port"},
+		{"unknown proxy", func(o *Options) { o.Proxy = "nginx" }, "choose traefik or haproxy"},
+		{"unknown strategy", func(o *Options) { o.Strategy = "random" }, "wrr, p2c, hrw, leasttime"},
+		{"bad service", func(o *Options) { o.Service = "Model Server" }, "--service"},
+		{"service named like the proxy", func(o *Options) { o.Service = "proxy" }, "choose another"},
+		{"bad stack name", func(o *Options) { o.StackName = "My Stack" }, "--name"},
+		{"health path without slash", func(o *Options) { o.HealthPath = "healthz" }, "starting with /"},
+		{"stack file in a folder", func(o *Options) { o.StackFile = "deploy/rscale.yml" }, "--file"},
+		{"cpus not a number", func(o *Options) { o.CPUs = "two" }, "--cpus"},
+		{"memory not an amount", func(o *Options) { o.Memory = "lots" }, "--memory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			tt.change(&o)
+			err := o.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
+
+func TestTraefikRuleRoutesEveryEndpoint(t *testing.T) {
+	api := &plumber.API{
+		Endpoints: []plumber.Endpoint{
+			{Method: "GET", Path: "/echo"},
+			{Method: "POST", Path: "/echo"},
+			{Method: "GET", Path: "/users/<id:int>"},
+			{Method: "GET", Path: "/a.b/<x>/<y:double>/z"},
+			{Method: "GET", Path: "/"},
+			{Method: "GET", Path: "/odd`path"},
+		},
+		Statics: []plumber.StaticMount{{Prefix: "/static", Dir: "./www"}},
+	}
+	want := "Path(\"/odd`path\") || Path(`/`) || Path(`/echo`) || " +
+		"PathPrefix(`/static`) || PathRegexp(`^/a\\.b/[^/]+/[^/]+/z$`) || PathRegexp(`^/users/[^/]+$`)"
+	if got := TraefikRule(api); got != want {
+		t.Errorf("TraefikRule =\n %s\nwant\n %s", got, want)
+	}
+	if got := TraefikRule(&plumber.API{}); got != "PathPrefix(`/`)" {
+		t.Errorf("an API with no endpoints gives %s", got)
+	}
+}
+
+func TestWriteNeverOverwritesWithoutForce(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := []File{{Path: ".rscale/launch.R", Data: []byte("new")}, {Path: "Dockerfile", Data: []byte("new")}}
+	err := Write(dir, files, false)
+	var exists *ExistsError
+	if !errors.As(err, &exists) || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("Write = %v, want an ExistsError suggesting --force", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".rscale", "launch.R")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Write wrote some files before refusing: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); string(got) != "mine" {
+		t.Errorf("Dockerfile was changed to %q", got)
+	}
+	if err := Write(dir, files, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); string(got) != "new" {
+		t.Errorf("with force, Dockerfile is %q", got)
+	}
+}

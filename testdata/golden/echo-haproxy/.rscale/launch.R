@@ -1,0 +1,33 @@
+# rscale launcher: serves the Plumber API in API_DIR on HOST:PORT and adds a health
+# endpoint the proxy and Docker use to know this R process is ready.
+# Written by rscale test; `rscale init --force` rewrites it.
+port <- as.integer(Sys.getenv("PORT", "8000"))
+host <- Sys.getenv("HOST", "0.0.0.0")
+health_path <- Sys.getenv("HEALTH_PATH", "/healthz")
+api_dir <- Sys.getenv("API_DIR", ".")
+
+if (!requireNamespace("plumber", quietly = TRUE)) {
+  message("rscale: the R package 'plumber' is not installed: run install.packages(\"plumber\")")
+  quit(status = 3)
+}
+
+api <- plumber::plumb(dir = api_dir)
+
+# Every path the API serves, mounted routers included, so an API that defines the
+# health path itself keeps its own handler.
+served_paths <- function(router, prefix = "") {
+  paths <- unlist(lapply(router$endpoints, function(group) {
+    vapply(group, function(endpoint) paste0(prefix, endpoint$path), character(1))
+  }))
+  for (mount in names(router$mounts)) {
+    paths <- c(paths, served_paths(router$mounts[[mount]], paste0(prefix, sub("/$", "", mount))))
+  }
+  paths
+}
+
+if (!(health_path %in% served_paths(api))) {
+  api <- plumber::pr_get(api, health_path, function() list(status = "ok"),
+                         serializer = plumber::serializer_unboxed_json())
+}
+
+plumber::pr_run(api, host = host, port = port)

@@ -1,0 +1,54 @@
+# rscale installer: installs the R packages the API needs while the image builds.
+# Written by rscale test; `rscale init --force` rewrites it.
+packages <- c("jsonlite", "plumber", "renv")
+system_libraries <- c("libsodium-dev", "zlib1g-dev")
+lockfile <- "/tmp/rscale/renv.lock"
+
+log <- function(...) message("rscale: ", ...)
+fail <- function(...) {
+  log(...)
+  quit(status = 1)
+}
+run <- function(command, args) {
+  if (system2(command, args) != 0) fail("`", command, " ", paste(args, collapse = " "), "` failed")
+}
+
+repos <- getOption("repos")
+if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
+  options(repos = c(CRAN = Sys.getenv("CRAN", "https://cloud.r-project.org")))
+}
+
+installed <- function(p) nzchar(system.file(package = p))
+
+# System libraries are needed only to build packages, so they are installed only now.
+needed <- system_libraries[vapply(system_libraries, function(lib) {
+  system2("dpkg", c("-s", lib), stdout = FALSE, stderr = FALSE) != 0
+}, logical(1))]
+if (length(needed) > 0) {
+  if (!nzchar(Sys.which("apt-get"))) {
+    log("this base image has no apt-get; if a package fails to build, install: ", paste(needed, collapse = " "))
+  } else {
+    log("installing system libraries: ", paste(needed, collapse = " "))
+    run("apt-get", "update")
+    run("apt-get", c("install", "-y", "--no-install-recommends", needed))
+    unlink(list.files("/var/lib/apt/lists", full.names = TRUE), recursive = TRUE)
+  }
+}
+
+# install.packages only warns when a package fails; show each warning as it comes.
+loudly <- function(expr) withCallingHandlers(expr, warning = function(w) {
+  log("WARNING: ", conditionMessage(w))
+  invokeRestart("muffleWarning")
+})
+
+if (!installed("renv")) loudly(install.packages("renv"))
+if (!installed("renv")) fail("could not install renv, which restores renv.lock; see the messages above")
+log("restoring renv.lock")
+loudly(renv::restore(lockfile = lockfile, library = .libPaths()[1], prompt = FALSE))
+
+still_missing <- packages[!vapply(packages, installed, logical(1))]
+if (length(still_missing) > 0) {
+  fail("could not install R package(s): ", paste(still_missing, collapse = ", "),
+       ". Look above for the first ERROR: a misspelt name, a package not on CRAN, or a missing system library.")
+}
+log("R packages ready: ", paste(packages, collapse = ", "))
