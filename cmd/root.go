@@ -1,0 +1,85 @@
+// Package cmd holds rscale's cobra commands: each parses its flags into an
+// options struct and hands it to the package in pkg/ that does the work.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X github.com/rscale/rscale/cmd.version=v1.2.3".
+var version = ""
+
+// Streams are the IO streams a command reads and writes, injected so tests can capture them.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// DefaultStreams are the process's standard streams.
+func DefaultStreams() Streams {
+	return Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+}
+
+// Version reports rscale's version: the one stamped at build time, else the module version go install recorded.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+// NewRootCmd builds the rscale command tree.
+func NewRootCmd(s Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rscale",
+		Short: "Run an R Plumber API at scale",
+		Long: `rscale turns a folder holding a Plumber API (plumber.R or entrypoint.R) into
+many R processes behind a load balancer, on Docker Swarm.
+
+  rscale init      write a Dockerfile and a stack file for the API in this folder`,
+		Version:       Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetVersionTemplate("rscale {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newInitCmd(s))
+	return root
+}
+
+// Main runs rscale with os.Args and returns the process exit code.
+func Main(s Streams) int {
+	return run(s, os.Args[1:])
+}
+
+func run(s Streams, args []string) int {
+	root := NewRootCmd(s)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+		var usage usageError
+		if errors.As(err, &usage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError marks a mistake in how the command was called (exit code 2), as opposed to a failure doing the work.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
