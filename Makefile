@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzTokenize$$' -fuzztime=$(FUZZTIME) ./pkg/rlex/
 	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=$(FUZZTIME) ./pkg/rdeps/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseAnnotations$$' -fuzztime=$(FUZZTIME) ./pkg/plumber/
+	$(GO) test -run='^$$' -fuzz='^FuzzEntrypoint$$' -fuzztime=$(FUZZTIME) ./pkg/plumber/
 
 # Rewrite the golden files from what the code produces now; review the diff before committing.
 golden:
