@@ -303,8 +303,12 @@ func (c converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.Secret
 }
 
 // objectName is a config's or secret's name on the swarm: its name: if set, the key for an
-// external one, else <stack>_<key>.
+// external one, else <stack>_<key>. compose-go fills an unset name: with <project>_<key>,
+// which is not a name the user chose.
 func (c converter) objectName(key, name string, external bool) string {
+	if !external && name == c.p.Name+"_"+key {
+		name = ""
+	}
 	switch {
 	case name != "" && (external || name != key):
 		return name

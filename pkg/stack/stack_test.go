@@ -198,3 +198,22 @@ func TestConvertRefusesWhatSwarmCannotDo(t *testing.T) {
 		}
 	}
 }
+
+// rscale loads a file before it knows the stack's name, so compose-go's project name differs
+// from the stack's; the names on the swarm must still be <stack>_<key>.
+func TestNamesFollowTheStackNotTheProjectName(t *testing.T) {
+	p, err := Load(context.Background(), filepath.Join("testdata", "haproxy.yml"), "rscale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Convert(p, "echo-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Configs) != 1 || spec.Configs[0].Name != "echo-api_haproxy_cfg" {
+		t.Errorf("configs %+v", spec.Configs)
+	}
+	if len(spec.Networks) != 1 || spec.Networks[0].Name != "echo-api_backend" {
+		t.Errorf("networks %+v", spec.Networks)
+	}
+}
