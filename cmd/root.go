@@ -46,7 +46,12 @@ func NewRootCmd(s Streams) *cobra.Command {
 		Long: `rscale turns a folder holding a Plumber API (plumber.R or entrypoint.R) into
 many R processes behind a load balancer, on Docker Swarm.
 
-  rscale init      write a Dockerfile and a stack file for the API in this folder`,
+  rscale init      write a Dockerfile and a stack file for the API in this folder
+  rscale deploy    build the image, deploy the stack, wait until every replica is healthy
+  rscale scale     change the number of replicas: rscale scale model_server=100
+  rscale ps        show the services and their replicas
+  rscale logs      show the replicas' logs
+  rscale down      remove the stack`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -56,7 +61,7 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s))
 	return root
 }
 

@@ -1,0 +1,74 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rscale/rscale/pkg/deploy"
+)
+
+type deployOptions struct {
+	stackFlags
+	noBuild       bool
+	noInit        bool
+	prune         bool
+	detach        bool
+	verbose       bool
+	timeout       time.Duration
+	advertiseAddr string
+}
+
+func newDeployCmd(s Streams) *cobra.Command {
+	var o deployOptions
+	c := &cobra.Command{
+		Use:   "deploy [DIR]",
+		Short: "Build the API's image and deploy its stack on Docker Swarm",
+		Long: `deploy reads the stack file in DIR (rscale.yml, written by rscale init), builds the
+images it names, and deploys the stack on Docker Swarm the way 'docker stack deploy' does.
+If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
+Then deploy waits until every replica is running and healthy, and prints the URL.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			api, err := connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer api.Close()
+			r, err := deploy.Stack(ctx, api, deploy.StackOptions{
+				File: o.path(args), Name: o.name, Build: !o.noBuild, Init: !o.noInit,
+				AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
+				Timeout: o.timeout, Verbose: o.verbose, Progress: s.ErrOut,
+			})
+			if err != nil {
+				return err
+			}
+			return printDeployed(s, r, o.detach)
+		},
+	}
+	o.register(c)
+	f := c.Flags()
+	f.BoolVar(&o.noBuild, "no-build", false, "deploy the images as they are, without building")
+	f.BoolVar(&o.noInit, "no-init", false, "refuse, instead of making a one-node swarm, when this machine is in no swarm")
+	f.BoolVar(&o.prune, "prune", false, "remove the stack's services that the stack file no longer has")
+	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
+	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
+	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
+	return c
+}
+
+func printDeployed(s Streams, r *deploy.Result, detached bool) error {
+	state := "is running"
+	if detached {
+		state = "was handed to Swarm (not waiting: --detach)"
+	}
+	fmt.Fprintf(s.ErrOut, "Stack %s %s.\n", r.Stack, state)
+	if len(r.URLs) > 0 {
+		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
+	}
+	return nil
+}

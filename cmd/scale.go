@@ -1,0 +1,63 @@
+package cmd
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rscale/rscale/pkg/deploy"
+)
+
+func newScaleCmd(s Streams) *cobra.Command {
+	var (
+		f       stackFlags
+		dir     string
+		detach  bool
+		timeout time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "scale SERVICE=REPLICAS [SERVICE=REPLICAS...]",
+		Short: "Change how many replicas a service of the stack runs",
+		Long: `scale sets the number of replicas of services of the stack deployed from the stack
+file in --dir. SERVICE may be given with or without the stack's prefix. Every argument
+is checked before anything changes; then scale waits until the replicas run.`,
+		Example: "  rscale scale model_server=100",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			name, err := f.stackName(ctx, dirArgs(dir))
+			if err != nil {
+				return err
+			}
+			api, err := connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer api.Close()
+			targets, err := deploy.ParseScale(ctx, api, name, args)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := deploy.Scale(ctx, api, targets); err != nil {
+				return err
+			}
+			if detach {
+				return nil
+			}
+			waits := make([]deploy.WaitTarget, len(targets))
+			for i, t := range targets {
+				waits[i] = deploy.WaitTarget{Service: t.Service.Spec.Name}
+			}
+			return deploy.Wait(ctx, api, waits, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_"})
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
+	c.Flags().BoolVarP(&detach, "detach", "d", false, "do not wait for the replicas")
+	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
+	return c
+}
+
+func dirArgs(dir string) []string {
+	return []string{dir}
+}

@@ -1,0 +1,55 @@
+package cmd
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
+)
+
+// stackFlags locate the stack a command works on: the stack file in DIR, and its name.
+type stackFlags struct {
+	file string
+	name string
+}
+
+func (f *stackFlags) register(c *cobra.Command) {
+	f.registerFile(c, "f")
+}
+
+// registerFile lets a command whose -f means something else (logs --follow) keep --file.
+func (f *stackFlags) registerFile(c *cobra.Command, shorthand string) {
+	c.Flags().StringVarP(&f.file, "file", shorthand, "rscale.yml", "stack file, in DIR")
+	c.Flags().StringVar(&f.name, "name", "", "stack name (default: the one rscale init recorded, else the folder name)")
+}
+
+func (f *stackFlags) path(args []string) string {
+	dir := "."
+	if len(args) > 0 {
+		dir = args[0]
+	}
+	if filepath.IsAbs(f.file) {
+		return f.file
+	}
+	return filepath.Join(dir, f.file)
+}
+
+// stackName reads the stack file for its name, unless --name gives it.
+func (f *stackFlags) stackName(ctx context.Context, args []string) (string, error) {
+	if f.name != "" {
+		return f.name, nil
+	}
+	_, name, err := deploy.LoadStack(ctx, f.path(args), "")
+	return name, err
+}
+
+// connect opens the engine; commands close it when done.
+func connect(ctx context.Context) (engine.API, error) {
+	return engine.Connect(ctx)
+}
+
+const defaultTimeout = 5 * time.Minute

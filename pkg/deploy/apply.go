@@ -1,0 +1,330 @@
+// Package deploy creates and updates a stack on Docker Swarm the way `docker stack deploy`
+// does (same names and labels, so the docker CLI sees rscale's stacks and the other way
+// round), then waits until every replica runs and is healthy.
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/stack"
+)
+
+// LabelSpecHash records, on each service, a hash of the spec rscale last deployed, so a
+// redeploy of an unchanged file sends no update and restarts no task.
+const LabelSpecHash = "io.rscale.spec-hash"
+
+// Options tune Apply.
+type Options struct {
+	Prune bool // remove the stack's services that the file no longer has
+	Out   io.Writer
+}
+
+// LabelFileReplicas records the replicas the stack file asked for at the last deploy: while
+// the file keeps asking for that number, a redeploy keeps the count 'rscale scale' set.
+const LabelFileReplicas = "io.rscale.file-replicas"
+
+// Change is what Apply did to one service.
+type Change struct {
+	Service  string // full name, <stack>_<name>
+	Action   string // "created", "updated", "unchanged" or "removed"
+	SpecHash string // of the spec the service now has; "" once removed
+}
+
+// Apply makes the swarm match spec: networks, configs, secrets, then services.
+func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]Change, error) {
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	if err := ensureNetworks(ctx, api, spec, out); err != nil {
+		return nil, err
+	}
+	configNames, err := ensureConfigs(ctx, api, spec, out)
+	if err != nil {
+		return nil, err
+	}
+	secretNames, err := ensureSecrets(ctx, api, spec, out)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := servicesOf(ctx, api, spec.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	var changes []Change
+	wanted := map[string]bool{}
+	for _, s := range spec.Services {
+		s := s
+		wanted[s.Name] = true
+		refer(&s, configNames, secretNames)
+		hash, err := specHash(s)
+		if err != nil {
+			return nil, err
+		}
+		s.Labels = withLabel(s.Labels, LabelSpecHash, hash)
+		current, ok := existing[s.Name]
+		switch {
+		case !ok:
+			s.Labels = withLabel(s.Labels, LabelFileReplicas, fileReplicas(s))
+			if _, err := api.ServiceCreate(ctx, s, swarm.ServiceCreateOptions{}); err != nil {
+				return changes, fmt.Errorf("creating service %s: %w", s.Name, err)
+			}
+			changes = append(changes, Change{s.Name, "created", hash})
+		case current.Spec.Labels[LabelSpecHash] == hash:
+			changes = append(changes, Change{s.Name, "unchanged", hash})
+		default:
+			if kept, n := keepScaledReplicas(&s, current); kept {
+				fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
+			}
+			if _, err := api.ServiceUpdate(ctx, current.ID, current.Version, s, swarm.ServiceUpdateOptions{}); err != nil {
+				return changes, fmt.Errorf("updating service %s: %w", s.Name, err)
+			}
+			changes = append(changes, Change{s.Name, "updated", hash})
+		}
+	}
+	if o.Prune {
+		for name, svc := range existing {
+			if wanted[name] {
+				continue
+			}
+			if err := api.ServiceRemove(ctx, svc.ID); err != nil {
+				return changes, fmt.Errorf("removing service %s, which the stack file no longer has: %w", name, err)
+			}
+			changes = append(changes, Change{name, "removed", ""})
+		}
+	}
+	removeUnusedConfigs(ctx, api, spec.Namespace, configNames, existing, out)
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Service < changes[j].Service })
+	for _, c := range changes {
+		fmt.Fprintf(out, "service %s %s\n", c.Service, c.Action)
+	}
+	return changes, nil
+}
+
+func namespaceFilter(namespace string) filters.Args {
+	return filters.NewArgs(filters.Arg("label", stack.LabelNamespace+"="+namespace))
+}
+
+func servicesOf(ctx context.Context, api engine.API, namespace string) (map[string]swarm.Service, error) {
+	list, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: namespaceFilter(namespace)})
+	if err != nil {
+		return nil, fmt.Errorf("listing the services of stack %s: %w", namespace, err)
+	}
+	m := make(map[string]swarm.Service, len(list))
+	for _, s := range list {
+		m[s.Spec.Name] = s
+	}
+	return m, nil
+}
+
+func ensureNetworks(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) error {
+	list, err := api.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing networks: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range list {
+		have[n.Name] = true
+	}
+	for _, n := range spec.Networks {
+		if have[n.Name] {
+			continue
+		}
+		if n.External {
+			return fmt.Errorf("network %s is declared external but does not exist: create it with 'docker network create --driver overlay --attachable %s'", n.Name, n.Name)
+		}
+		if _, err := api.NetworkCreate(ctx, n.Name, n.Options); err != nil {
+			return fmt.Errorf("creating network %s: %w", n.Name, err)
+		}
+		fmt.Fprintf(out, "network %s created\n", n.Name)
+	}
+	return nil
+}
+
+// contentName gives a config or secret a name that changes with its content: Swarm cannot
+// update a config in place, and a new name makes the services using it roll over.
+func contentName(name string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return name + "-" + hex.EncodeToString(sum[:])[:10]
+}
+
+// objectRef is the name and ID a service's config or secret reference must carry.
+type objectRef struct{ name, id string }
+
+func ensureConfigs(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
+	list, err := api.ConfigList(ctx, swarm.ConfigListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing configs: %w", err)
+	}
+	have := map[string]string{}
+	for _, c := range list {
+		have[c.Spec.Name] = c.ID
+	}
+	refs := map[string]objectRef{}
+	for _, c := range spec.Configs {
+		c.Name = contentName(c.Name, c.Data)
+		id, ok := have[c.Name]
+		if !ok {
+			resp, err := api.ConfigCreate(ctx, c)
+			if err != nil {
+				return nil, fmt.Errorf("creating config %s: %w", c.Name, err)
+			}
+			id = resp.ID
+			fmt.Fprintf(out, "config %s created\n", c.Name)
+		}
+		refs[originalName(c.Name)] = objectRef{c.Name, id}
+	}
+	return refs, nil
+}
+
+func ensureSecrets(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
+	if len(spec.Secrets) == 0 {
+		return nil, nil
+	}
+	list, err := api.SecretList(ctx, swarm.SecretListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing secrets: %w", err)
+	}
+	have := map[string]string{}
+	for _, s := range list {
+		have[s.Spec.Name] = s.ID
+	}
+	refs := map[string]objectRef{}
+	for _, s := range spec.Secrets {
+		s.Name = contentName(s.Name, s.Data)
+		id, ok := have[s.Name]
+		if !ok {
+			resp, err := api.SecretCreate(ctx, s)
+			if err != nil {
+				return nil, fmt.Errorf("creating secret %s: %w", s.Name, err)
+			}
+			id = resp.ID
+			fmt.Fprintf(out, "secret %s created\n", s.Name)
+		}
+		refs[originalName(s.Name)] = objectRef{s.Name, id}
+	}
+	return refs, nil
+}
+
+// removeUnusedConfigs removes the stack's configs that newer content replaced, keeping those
+// the services used before this deploy: Swarm needs them to roll back. The next deploy, or
+// down, removes those.
+func removeUnusedConfigs(ctx context.Context, api engine.API, namespace string, inUse map[string]objectRef, before map[string]swarm.Service, out io.Writer) {
+	list, err := api.ConfigList(ctx, swarm.ConfigListOptions{Filters: namespaceFilter(namespace)})
+	if err != nil {
+		return
+	}
+	keep := map[string]bool{}
+	for _, r := range inUse {
+		keep[r.id] = true
+	}
+	for _, svc := range before {
+		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
+			for _, c := range cs.Configs {
+				keep[c.ConfigID] = true
+			}
+		}
+	}
+	for _, c := range list {
+		if !keep[c.ID] && api.ConfigRemove(ctx, c.ID) == nil {
+			fmt.Fprintf(out, "config %s removed (replaced)\n", c.Spec.Name)
+		}
+	}
+}
+
+// originalName strips the content suffix contentName added.
+func originalName(name string) string {
+	return name[:len(name)-11]
+}
+
+// refer points a service's config and secret references at what ensureConfigs and ensureSecrets made.
+func refer(s *swarm.ServiceSpec, configs, secrets map[string]objectRef) {
+	cs := s.TaskTemplate.ContainerSpec
+	if cs == nil {
+		return
+	}
+	if len(cs.Configs) > 0 {
+		refs := make([]*swarm.ConfigReference, len(cs.Configs))
+		for i, c := range cs.Configs {
+			r := *c
+			if got, ok := configs[c.ConfigName]; ok {
+				r.ConfigName, r.ConfigID = got.name, got.id
+			}
+			refs[i] = &r
+		}
+		copied := *cs
+		copied.Configs = refs
+		cs = &copied
+	}
+	if len(cs.Secrets) > 0 {
+		refs := make([]*swarm.SecretReference, len(cs.Secrets))
+		for i, sec := range cs.Secrets {
+			r := *sec
+			if got, ok := secrets[sec.SecretName]; ok {
+				r.SecretName, r.SecretID = got.name, got.id
+			}
+			refs[i] = &r
+		}
+		copied := *cs
+		copied.Secrets = refs
+		cs = &copied
+	}
+	s.TaskTemplate.ContainerSpec = cs
+}
+
+func fileReplicas(s swarm.ServiceSpec) string {
+	if r := s.Mode.Replicated; r != nil && r.Replicas != nil {
+		return strconv.FormatUint(*r.Replicas, 10)
+	}
+	return ""
+}
+
+// keepScaledReplicas gives s the live replica count of current when the stack file still
+// asks for what it asked at the last deploy: 'rscale scale model_server=100' then a deploy of
+// new code must not drop back to the file's 2 replicas. It records the file's number either way.
+func keepScaledReplicas(s *swarm.ServiceSpec, current swarm.Service) (bool, uint64) {
+	want := fileReplicas(*s)
+	s.Labels = withLabel(s.Labels, LabelFileReplicas, want)
+	live := current.Spec.Mode.Replicated
+	if want == "" || live == nil || live.Replicas == nil || current.Spec.Labels[LabelFileReplicas] != want {
+		return false, 0
+	}
+	if strconv.FormatUint(*live.Replicas, 10) == want {
+		return false, 0
+	}
+	n := *live.Replicas
+	mode := *s.Mode.Replicated
+	mode.Replicas = &n
+	s.Mode.Replicated = &mode
+	return true, n
+}
+
+func specHash(s swarm.ServiceSpec) (string, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("hashing the spec of %s: %w", s.Name, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+func withLabel(labels map[string]string, key, value string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[key] = value
+	return out
+}

@@ -1,0 +1,388 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/stack"
+)
+
+var _ engine.API = (*fakeEngine)(nil)
+
+func replicas(n uint64) swarm.ServiceMode {
+	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+}
+
+func testSpec(image, haproxyCfg string) *stack.Spec {
+	ns := map[string]string{stack.LabelNamespace: "demo"}
+	return &stack.Spec{
+		Namespace: "demo",
+		Services: []swarm.ServiceSpec{
+			{
+				Annotations:  swarm.Annotations{Name: "demo_model_server", Labels: ns},
+				Mode:         replicas(3),
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: image}},
+			},
+			{
+				Annotations: swarm.Annotations{Name: "demo_proxy", Labels: ns},
+				Mode:        replicas(1),
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{
+					Image:   "haproxy",
+					Configs: []*swarm.ConfigReference{{ConfigName: "demo_haproxy_cfg", File: &swarm.ConfigReferenceFileTarget{Name: "/cfg"}}},
+				}},
+				EndpointSpec: &swarm.EndpointSpec{Ports: []swarm.PortConfig{{TargetPort: 80, PublishedPort: 8080, PublishMode: swarm.PortConfigPublishModeHost}}},
+			},
+		},
+		Networks: []stack.NetworkSpec{{Name: "demo_backend", Options: network.CreateOptions{Driver: "overlay", Labels: ns}}},
+		Configs:  []swarm.ConfigSpec{{Annotations: swarm.Annotations{Name: "demo_haproxy_cfg", Labels: ns}, Data: []byte(haproxyCfg)}},
+	}
+}
+
+func actions(changes []Change) string {
+	var parts []string
+	for _, c := range changes {
+		parts = append(parts, c.Service+" "+c.Action)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	changes, err := Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(changes); got != "demo_model_server created, demo_proxy created" {
+		t.Errorf("first deploy: %s", got)
+	}
+	proxy, _, _ := f.ServiceInspectWithRaw(ctx, "demo_proxy", swarm.ServiceInspectOptions{})
+	ref := proxy.Spec.TaskTemplate.ContainerSpec.Configs[0]
+	if !strings.HasPrefix(ref.ConfigName, "demo_haproxy_cfg-") || ref.ConfigID == "" {
+		t.Errorf("the proxy refers to config %q (ID %q), want the content-named config", ref.ConfigName, ref.ConfigID)
+	}
+
+	f.calls = nil
+	changes, err = Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(changes); got != "demo_model_server unchanged, demo_proxy unchanged" || len(f.calls) != 0 {
+		t.Errorf("redeploying the same spec: %s, calls %v; want no change at all", got, f.calls)
+	}
+
+	changes, err = Apply(ctx, f, testSpec("api:2", "cfg v2"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(changes); got != "demo_model_server updated, demo_proxy updated" {
+		t.Errorf("new image and config: %s", got)
+	}
+	proxy, _, _ = f.ServiceInspectWithRaw(ctx, "demo_proxy", swarm.ServiceInspectOptions{})
+	if proxy.Spec.TaskTemplate.ContainerSpec.Configs[0].ConfigName == ref.ConfigName {
+		t.Error("a changed config kept its name, so Swarm would not roll the proxy over")
+	}
+	if _, kept := f.configs[ref.ConfigID]; !kept || len(f.configs) != 2 {
+		t.Errorf("configs after the change: %v; want the new one, and the old one kept for a rollback", f.configs)
+	}
+	if _, err := Apply(ctx, f, testSpec("api:3", "cfg v3"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := f.configs[ref.ConfigID]; kept || len(f.configs) != 2 {
+		t.Errorf("configs two changes later: %v; want the first one gone", f.configs)
+	}
+}
+
+func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	smaller := testSpec("api:1", "x")
+	smaller.Services = smaller.Services[:1]
+	changes, err := Apply(ctx, f, smaller, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.services) != 2 || actions(changes) != "demo_model_server unchanged" {
+		t.Errorf("without --prune: %d services, %s", len(f.services), actions(changes))
+	}
+	changes, err = Apply(ctx, f, smaller, Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.services) != 1 || actions(changes) != "demo_model_server unchanged, demo_proxy removed" {
+		t.Errorf("with --prune: %d services, %s", len(f.services), actions(changes))
+	}
+}
+
+func TestApplyExternalNetworkMustExist(t *testing.T) {
+	s := testSpec("api:1", "x")
+	s.Networks = append(s.Networks, stack.NetworkSpec{Name: "shared", External: true})
+	_, err := Apply(context.Background(), newFakeEngine(), s, Options{})
+	if err == nil || !strings.Contains(err.Error(), "docker network create") {
+		t.Errorf("err = %v, want one telling how to create the network", err)
+	}
+}
+
+func TestEnsureSwarm(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	f.info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
+	if err := engine.EnsureSwarm(ctx, f, false, "", nil); err == nil || !strings.Contains(err.Error(), "docker swarm init") {
+		t.Errorf("--no-init on no swarm: %v", err)
+	}
+	var out strings.Builder
+	if err := engine.EnsureSwarm(ctx, f, true, "", &out); err != nil || !reflect.DeepEqual(f.calls, []string{"swarm init"}) {
+		t.Errorf("init: %v, calls %v", err, f.calls)
+	}
+	if !strings.Contains(out.String(), "one-node swarm") {
+		t.Errorf("init said %q", out.String())
+	}
+	f.info.Swarm.ControlAvailable = false
+	if err := engine.EnsureSwarm(ctx, f, true, "", nil); err == nil || !strings.Contains(err.Error(), "manager") {
+		t.Errorf("on a worker: %v", err)
+	}
+}
+
+func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]string{
+		"model_server=-1":  "whole number of 0 or more",
+		"model_server=abc": "whole number of 0 or more",
+		"model_server":     "SERVICE=REPLICAS",
+		"=3":               "SERVICE=REPLICAS",
+		"web=3":            `no service "web": it has model_server, proxy`,
+	}
+	for arg, want := range bad {
+		_, err := ParseScale(ctx, f, "demo", []string{"model_server=5", arg})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error containing %q", arg, err, want)
+		}
+	}
+	targets, err := ParseScale(ctx, f, "demo", []string{"model_server=6", "demo_proxy=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
+	if err := Scale(ctx, f, targets); err != nil {
+		t.Fatal(err)
+	}
+	svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
+	if *svc.Spec.Mode.Replicated.Replicas != 6 {
+		t.Errorf("replicas = %d, want 6", *svc.Spec.Mode.Replicated.Replicas)
+	}
+	if _, err := ParseScale(ctx, f, "absent", []string{"model_server=2"}); err == nil || !strings.Contains(err.Error(), "not deployed") {
+		t.Errorf("scaling a stack that is not deployed: %v", err)
+	}
+}
+
+// task is one replica of svc, on the spec svc has now.
+func task(svc swarm.Service, slot int, desired, state swarm.TaskState, errText string) swarm.Task {
+	return swarm.Task{ID: fmt.Sprintf("%s-%d-%s", svc.ID, slot, state), ServiceID: svc.ID, Slot: slot, DesiredState: desired,
+		Spec: svc.Spec.TaskTemplate, Status: swarm.TaskStatus{State: state, Err: errText}}
+}
+
+func deployed(t *testing.T, f *fakeEngine, image string) (swarm.Service, []Change) {
+	t.Helper()
+	changes, err := Apply(context.Background(), f, testSpec(image, "x"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
+	return svc, changes
+}
+
+func waitFor(f *fakeEngine, c Change, timeout time.Duration, out io.Writer) error {
+	return Wait(context.Background(), f, []WaitTarget{{Service: c.Service, SpecHash: c.SpecHash}},
+		WaitOptions{Timeout: timeout, Interval: time.Millisecond, Out: out, Prefix: "demo_"})
+}
+
+func TestWaitConvergesAndReportsProgress(t *testing.T) {
+	f := newFakeEngine()
+	api, changes := deployed(t, f, "api:1")
+	f.tasks = []swarm.Task{
+		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+		task(api, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+		task(api, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+		task(api, 3, swarm.TaskStateShutdown, swarm.TaskStateFailed, "old failure"),
+	}
+	var out strings.Builder
+	if err := waitFor(f, changes[0], time.Second, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "model_server") || !strings.Contains(out.String(), "3/3") {
+		t.Errorf("progress %q", out.String())
+	}
+}
+
+// Right after an update, the old replicas still run and Swarm may not have begun replacing
+// them: they must not count.
+func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
+	f := newFakeEngine()
+	old, _ := deployed(t, f, "api:1")
+	_, changes := deployed(t, f, "api:2")
+	f.tasks = []swarm.Task{
+		task(old, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+		task(old, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+		task(old, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
+	}
+	err := waitFor(f, changes[0], 30*time.Millisecond, nil)
+	if err == nil || !strings.Contains(err.Error(), "0/3 ready") {
+		t.Errorf("err = %v, want a timeout with 0/3 ready", err)
+	}
+}
+
+func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
+	f := newFakeEngine()
+	api, changes := deployed(t, f, "api:1")
+	api.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating}
+	api.Spec.UpdateConfig = &swarm.UpdateConfig{Monitor: 30 * time.Second}
+	f.services[api.ID] = api
+	for slot := 1; slot <= 3; slot++ {
+		f.tasks = append(f.tasks, task(api, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
+	}
+	var out strings.Builder
+	err := waitFor(f, changes[0], 30*time.Millisecond, &out)
+	if err == nil || !strings.Contains(out.String(), "Swarm watches them for 30s") {
+		t.Errorf("err = %v, progress %q: want a timeout while Swarm still watches the new replicas", err, out.String())
+	}
+}
+
+func TestWaitTimesOutWithTheTaskError(t *testing.T) {
+	f := newFakeEngine()
+	api, changes := deployed(t, f, "api:1")
+	f.tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateStarting, "container is unhealthy")}
+	var out strings.Builder
+	err := waitFor(f, changes[0], 50*time.Millisecond, &out)
+	if err == nil || !strings.Contains(err.Error(), "0/3") || !strings.Contains(err.Error(), "container is unhealthy") || !strings.Contains(err.Error(), "--timeout") {
+		t.Errorf("err = %v", err)
+	}
+	if !strings.Contains(out.String(), "(1 starting)") {
+		t.Errorf("progress %q, want the starting replica shown", out.String())
+	}
+}
+
+func TestWaitReportsARollback(t *testing.T) {
+	f := newFakeEngine()
+	_, _ = deployed(t, f, "api:1")
+	before, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
+	svc, changes := deployed(t, f, "api:2")
+	// What Swarm does when the new tasks fail: it puts the previous spec back.
+	svc.Spec = before.Spec
+	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted, Message: "rollback completed"}
+	f.services[svc.ID] = svc
+	f.tasks = []swarm.Task{task(svc, 1, swarm.TaskStateShutdown, swarm.TaskStateFailed, "container is unhealthy")}
+	err := waitFor(f, changes[0], time.Second, nil)
+	if !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "rscale logs model_server") || !strings.Contains(err.Error(), "container is unhealthy") {
+		t.Errorf("err = %v, want ErrRolledBack with the reason and a hint", err)
+	}
+}
+
+// A rollback left over from an earlier deploy is not this deploy's failure.
+func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
+	f := newFakeEngine()
+	svc, changes := deployed(t, f, "api:1")
+	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted}
+	f.services[svc.ID] = svc
+	for slot := 1; slot <= 3; slot++ {
+		f.tasks = append(f.tasks, task(svc, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
+	}
+	if err := waitFor(f, changes[0], time.Second, nil); err != nil {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	deployed(t, f, "api:1")
+	targets, err := ParseScale(ctx, f, "demo", []string{"model_server=10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Scale(ctx, f, targets); err != nil {
+		t.Fatal(err)
+	}
+	replicasNow := func() uint64 {
+		svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
+		return *svc.Spec.Mode.Replicated.Replicas
+	}
+	var out strings.Builder
+	if _, err := Apply(ctx, f, testSpec("api:2", "x"), Options{Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if n := replicasNow(); n != 10 || !strings.Contains(out.String(), "keeps its 10 replicas") {
+		t.Errorf("new code after scale: %d replicas, output %q; want the 10 that scale set, and a note", n, out.String())
+	}
+	// The file now asks for another number: the file wins.
+	more := testSpec("api:2", "x")
+	more.Services[0].Mode = replicas(4)
+	if _, err := Apply(ctx, f, more, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := replicasNow(); n != 4 {
+		t.Errorf("after the file changed its replicas: %d, want 4", n)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	removed, err := Remove(ctx, f, "demo", &out, time.Second)
+	if err != nil || !removed {
+		t.Fatalf("Remove = %v, %v", removed, err)
+	}
+	if len(f.services)+len(f.networks)+len(f.configs) != 0 {
+		t.Errorf("left behind: %d services, %d networks, %d configs", len(f.services), len(f.networks), len(f.configs))
+	}
+	for _, want := range []string{"service demo_model_server removed", "network demo_backend removed", "config demo_haproxy_cfg-"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if removed, err := Remove(ctx, f, "demo", nil, time.Second); err != nil || removed {
+		t.Errorf("second Remove = %v, %v; want nothing removed", removed, err)
+	}
+}
+
+func TestSplitDetails(t *testing.T) {
+	slots := map[string]string{"task1abcdef": "3"}
+	replica, msg := splitDetails("com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=task1abcdef Running plumber API", slots)
+	if replica != "3" || msg != "Running plumber API" {
+		t.Errorf("got %q %q", replica, msg)
+	}
+	replica, msg = splitDetails("com.docker.swarm.task.id=zzzzzzzzz hello", slots)
+	if replica != "zzzzzz" || msg != "hello" {
+		t.Errorf("unknown task: %q %q", replica, msg)
+	}
+	if replica, msg = splitDetails("plain line", slots); replica != "?" || msg != "plain line" {
+		t.Errorf("no details: %q %q", replica, msg)
+	}
+}
+
+func TestURLs(t *testing.T) {
+	if got := URLs(testSpec("api:1", "x")); !reflect.DeepEqual(got, []string{"http://localhost:8080/"}) {
+		t.Errorf("URLs = %v", got)
+	}
+}

@@ -1,0 +1,94 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/stack"
+)
+
+// ServiceInfo is one line of `rscale ps`.
+type ServiceInfo struct {
+	Name    string     `json:"name"`
+	Desired int        `json:"desired"`
+	Running int        `json:"running"` // started, healthy or not yet
+	Healthy *int       `json:"healthy"` // nil when the service has no health check
+	Image   string     `json:"image"`
+	Ports   []string   `json:"ports"`
+	Tasks   []TaskInfo `json:"tasks,omitempty"`
+}
+
+// TaskInfo is one replica.
+type TaskInfo struct {
+	Name    string    `json:"name"` // service.slot, as docker stack ps shows it
+	State   string    `json:"state"`
+	Desired string    `json:"desired"`
+	Node    string    `json:"node"`
+	Error   string    `json:"error,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+// Describe reports every service of a stack.
+func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceInfo, error) {
+	services, err := servicesOf(ctx, api, namespace)
+	if err != nil {
+		return nil, err
+	}
+	var infos []ServiceInfo
+	for _, svc := range services {
+		st, tasks, err := serviceStatus(ctx, api, svc)
+		if err != nil {
+			return nil, err
+		}
+		info := ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}}
+		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
+			if info.Image == "" {
+				info.Image = cs.Image
+			}
+			// Swarm counts a task with a health check as running only once it is healthy.
+			if cs.Healthcheck != nil && len(cs.Healthcheck.Test) > 0 && cs.Healthcheck.Test[0] != "NONE" {
+				healthy := st.Up
+				info.Healthy = &healthy
+			}
+		}
+		if svc.Spec.EndpointSpec != nil {
+			for _, p := range svc.Spec.EndpointSpec.Ports {
+				info.Ports = append(info.Ports, fmt.Sprintf("%d->%d/%s (%s)", p.PublishedPort, p.TargetPort, p.Protocol, p.PublishMode))
+			}
+		}
+		for _, t := range tasks {
+			info.Tasks = append(info.Tasks, TaskInfo{
+				Name:    svc.Spec.Name + "." + strconv.Itoa(t.Slot),
+				State:   string(t.Status.State),
+				Desired: string(t.DesiredState),
+				Node:    t.NodeID,
+				Error:   t.Status.Err,
+				Since:   t.Status.Timestamp,
+			})
+		}
+		sort.Slice(info.Tasks, func(i, j int) bool {
+			a, b := info.Tasks[i], info.Tasks[j]
+			if a.Name != b.Name {
+				return a.Name < b.Name
+			}
+			// The replica serving now first, then its history, newest first.
+			if (a.Desired == "running") != (b.Desired == "running") {
+				return a.Desired == "running"
+			}
+			return a.Since.After(b.Since)
+		})
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	return infos, nil
+}
+
+// ShortName drops the stack prefix from a service name.
+func ShortName(namespace, service string) string {
+	return strings.TrimPrefix(service, namespace+"_")
+}

@@ -1,0 +1,120 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/rscale/rscale/pkg/engine"
+)
+
+// Remove deletes a stack: services first, then, once their tasks are gone (so the stack can
+// be deployed again at once), configs, secrets and networks. It reports whether there was
+// anything to remove.
+func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer, timeout time.Duration) (bool, error) {
+	if out == nil {
+		out = io.Discard
+	}
+	byLabel := namespaceFilter(namespace)
+	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: byLabel})
+	if err != nil {
+		return false, fmt.Errorf("listing the services of stack %s: %w", namespace, err)
+	}
+	configs, err := api.ConfigList(ctx, swarm.ConfigListOptions{Filters: byLabel})
+	if err != nil {
+		return false, fmt.Errorf("listing the configs of stack %s: %w", namespace, err)
+	}
+	secrets, err := api.SecretList(ctx, swarm.SecretListOptions{Filters: byLabel})
+	if err != nil {
+		return false, fmt.Errorf("listing the secrets of stack %s: %w", namespace, err)
+	}
+	networks, err := api.NetworkList(ctx, network.ListOptions{Filters: byLabel})
+	if err != nil {
+		return false, fmt.Errorf("listing the networks of stack %s: %w", namespace, err)
+	}
+	if len(services)+len(configs)+len(secrets)+len(networks) == 0 {
+		return false, nil
+	}
+
+	for _, s := range services {
+		if err := api.ServiceRemove(ctx, s.ID); err != nil {
+			return true, fmt.Errorf("removing service %s: %w", s.Spec.Name, err)
+		}
+		fmt.Fprintf(out, "service %s removed\n", s.Spec.Name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := waitTasksStopped(ctx, api, services); err != nil {
+		return true, err
+	}
+	for _, c := range configs {
+		if err := api.ConfigRemove(ctx, c.ID); err != nil {
+			return true, fmt.Errorf("removing config %s: %w", c.Spec.Name, err)
+		}
+		fmt.Fprintf(out, "config %s removed\n", c.Spec.Name)
+	}
+	for _, s := range secrets {
+		if err := api.SecretRemove(ctx, s.ID); err != nil {
+			return true, fmt.Errorf("removing secret %s: %w", s.Spec.Name, err)
+		}
+		fmt.Fprintf(out, "secret %s removed\n", s.Spec.Name)
+	}
+	for _, n := range networks {
+		if err := removeNetwork(ctx, api, n.ID); err != nil {
+			return true, fmt.Errorf("removing network %s: %w", n.Name, err)
+		}
+		fmt.Fprintf(out, "network %s removed\n", n.Name)
+	}
+	return true, nil
+}
+
+// waitTasksStopped waits until no task of the removed services holds a container: Swarm
+// keeps the stopped tasks listed a while longer, which does not matter.
+func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Service) error {
+	for _, s := range services {
+		for {
+			tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID))})
+			if err == nil && allStopped(tasks) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("the replicas of %s are still stopping: run 'rscale down' again in a moment", s.Spec.Name)
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func allStopped(tasks []swarm.Task) bool {
+	for _, t := range tasks {
+		switch t.Status.State {
+		case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// removeNetwork retries while the engine still counts a stopped container on the network.
+func removeNetwork(ctx context.Context, api engine.API, id string) error {
+	for {
+		err := api.NetworkRemove(ctx, id)
+		if err == nil || !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

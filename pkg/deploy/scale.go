@@ -1,0 +1,72 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/rscale/rscale/pkg/engine"
+)
+
+// ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
+type ScaleTarget struct {
+	Service  swarm.Service
+	Replicas uint64
+}
+
+// ParseScale checks every SERVICE=N argument against the stack before anything changes.
+// SERVICE may carry the stack prefix or not.
+func ParseScale(ctx context.Context, api engine.API, namespace string, args []string) ([]ScaleTarget, error) {
+	existing, err := servicesOf(ctx, api, namespace)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) == 0 {
+		return nil, fmt.Errorf("stack %s is not deployed: run 'rscale deploy' first", namespace)
+	}
+	var targets []ScaleTarget
+	for _, arg := range args {
+		name, count, ok := strings.Cut(arg, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q: write SERVICE=REPLICAS, for example model_server=10", arg)
+		}
+		n, err := strconv.ParseUint(count, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q: the number of replicas must be a whole number of 0 or more, for example %s=10", arg, name)
+		}
+		svc, ok := existing[name]
+		if !ok {
+			svc, ok = existing[namespace+"_"+name]
+		}
+		if !ok {
+			var known []string
+			for full := range existing {
+				known = append(known, strings.TrimPrefix(full, namespace+"_"))
+			}
+			return nil, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
+		}
+		if svc.Spec.Mode.Replicated == nil {
+			return nil, fmt.Errorf("service %s runs one task per node (global mode) and cannot be scaled", svc.Spec.Name)
+		}
+		targets = append(targets, ScaleTarget{Service: svc, Replicas: n})
+	}
+	return targets, nil
+}
+
+// Scale sets the replicas of each target.
+func Scale(ctx context.Context, api engine.API, targets []ScaleTarget) error {
+	for _, t := range targets {
+		spec := t.Service.Spec
+		replicas := t.Replicas
+		mode := *spec.Mode.Replicated
+		mode.Replicas = &replicas
+		spec.Mode.Replicated = &mode
+		if _, err := api.ServiceUpdate(ctx, t.Service.ID, t.Service.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+			return fmt.Errorf("scaling %s: %w", spec.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+package deploy
+
+import "sort"
+
+func sorted(s []string) []string {
+	sort.Strings(s)
+	return s
+}

@@ -1,0 +1,91 @@
+package imagebuild
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
+)
+
+func stream(lines ...string) *strings.Reader {
+	return strings.NewReader(strings.Join(lines, "\n"))
+}
+
+func TestFollowShowsStepsAndReturnsTheImageID(t *testing.T) {
+	var progress bytes.Buffer
+	id, err := follow(stream(
+		`{"stream":"Step 1/3 : FROM rocker/r-ver:4.6.1\n"}`,
+		`{"stream":" ---\u003e 0123456789ab\n"}`,
+		`{"stream":"Step 2/3 : RUN Rscript /tmp/rscale/install.R\n"}`,
+		`{"stream":"rscale: installing R packages: randomForest\n"}`,
+		`{"stream":"Step 3/3 : CMD [\"Rscript\"]\n"}`,
+		`{"aux":{"ID":"sha256:feedbeef"}}`,
+		`{"stream":"Successfully built feedbeef\n"}`,
+	), Options{Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != "sha256:feedbeef" {
+		t.Errorf("id = %q", id)
+	}
+	want := "Step 1/3 : FROM rocker/r-ver:4.6.1\nStep 2/3 : RUN Rscript /tmp/rscale/install.R\nStep 3/3 : CMD [\"Rscript\"]\n"
+	if progress.String() != want {
+		t.Errorf("progress:\n%s\nwant:\n%s", progress.String(), want)
+	}
+}
+
+func TestFollowVerboseShowsEveryLine(t *testing.T) {
+	var progress bytes.Buffer
+	if _, err := follow(stream(
+		`{"stream":"Step 1/1 : RUN true\n"}`, `{"stream":"hello from R\n"}`, `{"aux":{"ID":"sha256:1"}}`,
+	), Options{Progress: &progress, Verbose: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "  hello from R") {
+		t.Errorf("verbose progress lacks the step's output:\n%s", progress.String())
+	}
+}
+
+func TestFollowFailureNamesTheStepAndItsLastLines(t *testing.T) {
+	_, err := follow(stream(
+		`{"stream":"Step 1/2 : FROM r-base\n"}`,
+		`{"stream":"Step 2/2 : RUN Rscript /tmp/rscale/install.R\n"}`,
+		`{"stream":"rscale: WARNING: package 'notapkg' is not available for this version of R\n"}`,
+		`{"stream":"rscale: could not install R package(s): notapkg\n"}`,
+		`{"errorDetail":{"code":1,"message":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"},"error":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"}`,
+	), Options{})
+	var buildErr *Error
+	if !errors.As(err, &buildErr) {
+		t.Fatalf("err = %v, want an *Error", err)
+	}
+	if buildErr.Step != "Step 2/2 : RUN Rscript /tmp/rscale/install.R" {
+		t.Errorf("step = %q", buildErr.Step)
+	}
+	msg := err.Error()
+	for _, want := range []string{"at Step 2/2", "non-zero code: 1", "could not install R package(s): notapkg", "'notapkg' is not available"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error message lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestFollowKeepsOnlyTheLastLines(t *testing.T) {
+	lines := []string{`{"stream":"Step 1/1 : RUN make\n"}`}
+	for i := 0; i < 100; i++ {
+		lines = append(lines, `{"stream":"line\n"}`)
+	}
+	lines = append(lines, `{"error":"boom"}`)
+	_, err := follow(stream(lines...), Options{})
+	var buildErr *Error
+	if !errors.As(err, &buildErr) || len(buildErr.Tail) != tailLines {
+		t.Fatalf("err = %v, want an *Error with %d lines", err, tailLines)
+	}
+}
+
+func TestFollowWithoutImageID(t *testing.T) {
+	if _, err := follow(stream(`{"stream":"Step 1/1 : FROM scratch\n"}`), Options{}); err == nil {
+		t.Error("a stream with no image ID gave no error")
+	}
+}
