@@ -5,7 +5,12 @@ LDFLAGS := -X github.com/rscale/rscale/cmd.version=$(VERSION)
 # Short runs of every fuzz target, on top of their seed corpora that `go test` always runs.
 FUZZTIME ?= 10s
 
-.PHONY: build install test lint fuzz golden clean
+# make demo: where the seed's echo/plot/sum API is deployed, and the port it is served on.
+DEMO_DIR      ?= $(CURDIR)/bin/demo
+DEMO_PORT     ?= 8080
+DEMO_REPLICAS ?= 10
+
+.PHONY: build install test lint fuzz golden demo demo-down clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -15,7 +20,7 @@ install:
 
 # The test command: formatting, vet, then every test (fuzz seed corpora included).
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 35m ./...
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -31,6 +36,28 @@ fuzz:
 # Rewrite the golden files from what the code produces now; review the diff before committing.
 golden:
 	$(GO) test ./... -update
+
+# From a machine with Go and Docker to the seed's API on $(DEMO_REPLICAS) R replicas behind HAProxy,
+# then a request served. With no image registry (docker pull fails), the R and HAProxy images
+# are built from Debian's packages instead of rocker/r-ver and haproxy from Docker Hub.
+demo: build
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR) && cp -R testdata/projects/echo/. $(DEMO_DIR)/
+	@set -e; \
+	if docker pull -q haproxy:3.2.23 >/dev/null 2>&1; then \
+		images=""; \
+	else \
+		echo "No image registry here: building R and HAProxy images from Debian's packages."; \
+		bash testdata/images/build.sh r-base haproxy; \
+		images="--base-image rscale-test/r-base:bookworm --proxy-image rscale-test/haproxy:bookworm"; \
+	fi; \
+	$(BIN) init $(DEMO_DIR) --force --name rscale-demo --proxy haproxy --replicas $(DEMO_REPLICAS) --proxy-port $(DEMO_PORT) $$images; \
+	$(BIN) deploy $(DEMO_DIR); \
+	echo; echo "curl 'http://localhost:$(DEMO_PORT)/echo?msg=hello'"; \
+	curl -fsS --retry 20 --retry-delay 1 --retry-all-errors 'http://localhost:$(DEMO_PORT)/echo?msg=hello'; echo; \
+	echo; echo "Scale it with '$(BIN) scale model_server=20 --dir $(DEMO_DIR)', remove it with 'make demo-down'."
+
+demo-down:
+	$(BIN) down $(DEMO_DIR)
 
 clean:
 	rm -rf bin

@@ -33,13 +33,17 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
+			if err != nil {
+				return err
+			}
 			api, err := connect(ctx)
 			if err != nil {
 				return err
 			}
 			defer api.Close()
-			r, err := deploy.Stack(ctx, api, deploy.StackOptions{
-				File: o.path(args), Name: o.name, Build: !o.noBuild, Init: !o.noInit,
+			r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
+				Build: !o.noBuild, Init: !o.noInit,
 				AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
 				Timeout: o.timeout, Verbose: o.verbose, Progress: s.ErrOut,
 			})

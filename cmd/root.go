@@ -67,10 +67,11 @@ many R processes behind a load balancer, on Docker Swarm.
 
 // Main runs rscale with os.Args and returns the process exit code.
 func Main(s Streams) int {
-	return run(s, os.Args[1:])
+	return Run(s, os.Args[1:])
 }
 
-func run(s Streams, args []string) int {
+// Run runs rscale with args and returns the process exit code.
+func Run(s Streams, args []string) int {
 	root := NewRootCmd(s)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {

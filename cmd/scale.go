@@ -25,6 +25,10 @@ is checked before anything changes; then scale waits until the replicas run.`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			parsed, err := deploy.ParseScaleArgs(args)
+			if err != nil {
+				return usageError{err}
+			}
 			name, err := f.stackName(ctx, dirArgs(dir))
 			if err != nil {
 				return err
@@ -34,7 +38,7 @@ is checked before anything changes; then scale waits until the replicas run.`,
 				return err
 			}
 			defer api.Close()
-			targets, err := deploy.ParseScale(ctx, api, name, args)
+			targets, err := deploy.ResolveScale(ctx, api, name, parsed)
 			if err != nil {
 				return usageError{err}
 			}

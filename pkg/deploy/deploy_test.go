@@ -137,23 +137,36 @@ func TestApplyExternalNetworkMustExist(t *testing.T) {
 	}
 }
 
-func TestEnsureSwarm(t *testing.T) {
+func TestSwarmManager(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeEngine()
 	f.info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
-	if err := engine.EnsureSwarm(ctx, f, false, "", nil); err == nil || !strings.Contains(err.Error(), "docker swarm init") {
-		t.Errorf("--no-init on no swarm: %v", err)
+	if in, err := engine.SwarmManager(ctx, f); in || err != nil {
+		t.Errorf("no swarm: %v, %v; want false, nil", in, err)
 	}
 	var out strings.Builder
-	if err := engine.EnsureSwarm(ctx, f, true, "", &out); err != nil || !reflect.DeepEqual(f.calls, []string{"swarm init"}) {
+	if err := engine.InitSwarm(ctx, f, "", &out); err != nil || !reflect.DeepEqual(f.calls, []string{"swarm init"}) {
 		t.Errorf("init: %v, calls %v", err, f.calls)
 	}
 	if !strings.Contains(out.String(), "one-node swarm") {
 		t.Errorf("init said %q", out.String())
 	}
+	if in, err := engine.SwarmManager(ctx, f); !in || err != nil {
+		t.Errorf("manager: %v, %v; want true, nil", in, err)
+	}
 	f.info.Swarm.ControlAvailable = false
-	if err := engine.EnsureSwarm(ctx, f, true, "", nil); err == nil || !strings.Contains(err.Error(), "manager") {
+	if _, err := engine.SwarmManager(ctx, f); err == nil || !strings.Contains(err.Error(), "manager") {
 		t.Errorf("on a worker: %v", err)
+	}
+}
+
+func TestDeployWithNoInitRefusesWithoutASwarm(t *testing.T) {
+	f := newFakeEngine()
+	f.info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
+	plan := &Plan{Name: "demo", Spec: testSpec("api:1", "x")}
+	_, err := Stack(context.Background(), f, plan, StackOptions{Init: false})
+	if !errors.Is(err, engine.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.calls) != 0 {
+		t.Errorf("err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.calls)
 	}
 }
 
@@ -171,12 +184,12 @@ func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 		"web=3":            `no service "web": it has model_server, proxy`,
 	}
 	for arg, want := range bad {
-		_, err := ParseScale(ctx, f, "demo", []string{"model_server=5", arg})
+		_, err := parseScale(ctx, f, "demo", []string{"model_server=5", arg})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error containing %q", arg, err, want)
 		}
 	}
-	targets, err := ParseScale(ctx, f, "demo", []string{"model_server=6", "demo_proxy=1"})
+	targets, err := parseScale(ctx, f, "demo", []string{"model_server=6", "demo_proxy=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +201,7 @@ func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 	if *svc.Spec.Mode.Replicated.Replicas != 6 {
 		t.Errorf("replicas = %d, want 6", *svc.Spec.Mode.Replicated.Replicas)
 	}
-	if _, err := ParseScale(ctx, f, "absent", []string{"model_server=2"}); err == nil || !strings.Contains(err.Error(), "not deployed") {
+	if _, err := parseScale(ctx, f, "absent", []string{"model_server=2"}); err == nil || !strings.Contains(err.Error(), "not deployed") {
 		t.Errorf("scaling a stack that is not deployed: %v", err)
 	}
 }
@@ -313,7 +326,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeEngine()
 	deployed(t, f, "api:1")
-	targets, err := ParseScale(ctx, f, "demo", []string{"model_server=10"})
+	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,6 +379,26 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	api, _ := deployed(t, f, "api:1")
+	f.tasks = []swarm.Task{task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRunning, "")}
+	if _, err := Remove(ctx, f, "demo", nil, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "still stopping") {
+		t.Errorf("a replica still running: %v", err)
+	}
+	if len(f.networks) != 1 {
+		t.Errorf("the network was removed while a replica still ran")
+	}
+	f.tasks[0].Status.State = swarm.TaskStateShutdown
+	if removed, err := Remove(ctx, f, "demo", nil, time.Second); err != nil || !removed {
+		t.Errorf("once stopped: %v, %v", removed, err)
+	}
+	if len(f.networks)+len(f.configs) != 0 {
+		t.Errorf("left %v %v", f.networks, f.configs)
+	}
+}
+
 func TestSplitDetails(t *testing.T) {
 	slots := map[string]string{"task1abcdef": "3"}
 	replica, msg := splitDetails("com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=task1abcdef Running plumber API", slots)
@@ -385,4 +418,12 @@ func TestURLs(t *testing.T) {
 	if got := URLs(testSpec("api:1", "x")); !reflect.DeepEqual(got, []string{"http://localhost:8080/"}) {
 		t.Errorf("URLs = %v", got)
 	}
+}
+
+func parseScale(ctx context.Context, api engine.API, namespace string, args []string) ([]ScaleTarget, error) {
+	parsed, err := ParseScaleArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return ResolveScale(ctx, api, namespace, parsed)
 }

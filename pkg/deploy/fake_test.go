@@ -106,8 +106,14 @@ func (f *fakeEngine) ServiceLogs(context.Context, string, container.LogsOptions)
 func (f *fakeEngine) TaskList(_ context.Context, o swarm.TaskListOptions) ([]swarm.Task, error) {
 	var out []swarm.Task
 	for _, t := range f.tasks {
-		if ids := o.Filters.Get("service"); len(ids) > 0 && ids[0] != t.ServiceID {
-			continue
+		if ids := o.Filters.Get("service"); len(ids) > 0 {
+			// As the engine does: a filter naming a service that does not exist is an error.
+			if _, ok := f.services[ids[0]]; !ok {
+				return nil, fmt.Errorf("service %s not found", ids[0])
+			}
+			if ids[0] != t.ServiceID {
+				continue
+			}
 		}
 		// As the engine does: a task is up to date when its spec is the service's task template.
 		if o.Filters.Contains("_up-to-date") && !reflect.DeepEqual(t.Spec, f.services[t.ServiceID].Spec.TaskTemplate) {

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 // Remove deletes a stack: services first, then, once their tasks are gone (so the stack can
@@ -75,26 +75,31 @@ func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer
 }
 
 // waitTasksStopped waits until no task of the removed services holds a container: Swarm
-// keeps the stopped tasks listed a while longer, which does not matter.
+// keeps the stopped tasks listed a while longer, which does not matter. The tasks are
+// listed unfiltered: the engine refuses a filter naming a service that no longer exists.
 func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Service) error {
+	removed := map[string]bool{}
 	for _, s := range services {
-		for {
-			tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID))})
-			if err == nil && allStopped(tasks) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("the replicas of %s are still stopping: run 'rscale down' again in a moment", s.Spec.Name)
-			case <-time.After(500 * time.Millisecond):
-			}
+		removed[s.ID] = true
+	}
+	for {
+		tasks, err := api.TaskList(ctx, swarm.TaskListOptions{})
+		if err == nil && allStopped(tasks, removed) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the replicas of stack %s are still stopping: run 'rscale down' again in a moment", services[0].Spec.Labels[stack.LabelNamespace])
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	return nil
 }
 
-func allStopped(tasks []swarm.Task) bool {
+func allStopped(tasks []swarm.Task, of map[string]bool) bool {
 	for _, t := range tasks {
+		if !of[t.ServiceID] {
+			continue
+		}
 		switch t.Status.State {
 		case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
 		default:

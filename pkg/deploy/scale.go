@@ -11,23 +11,15 @@ import (
 	"github.com/rscale/rscale/pkg/engine"
 )
 
-// ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
-type ScaleTarget struct {
-	Service  swarm.Service
+// ScaleArg is one SERVICE=N argument as written.
+type ScaleArg struct {
+	Service  string
 	Replicas uint64
 }
 
-// ParseScale checks every SERVICE=N argument against the stack before anything changes.
-// SERVICE may carry the stack prefix or not.
-func ParseScale(ctx context.Context, api engine.API, namespace string, args []string) ([]ScaleTarget, error) {
-	existing, err := servicesOf(ctx, api, namespace)
-	if err != nil {
-		return nil, err
-	}
-	if len(existing) == 0 {
-		return nil, fmt.Errorf("stack %s is not deployed: run 'rscale deploy' first", namespace)
-	}
-	var targets []ScaleTarget
+// ParseScaleArgs checks the form of every SERVICE=N argument; it needs no engine.
+func ParseScaleArgs(args []string) ([]ScaleArg, error) {
+	out := make([]ScaleArg, 0, len(args))
 	for _, arg := range args {
 		name, count, ok := strings.Cut(arg, "=")
 		if !ok || name == "" {
@@ -37,21 +29,44 @@ func ParseScale(ctx context.Context, api engine.API, namespace string, args []st
 		if err != nil {
 			return nil, fmt.Errorf("%q: the number of replicas must be a whole number of 0 or more, for example %s=10", arg, name)
 		}
-		svc, ok := existing[name]
+		out = append(out, ScaleArg{Service: name, Replicas: n})
+	}
+	return out, nil
+}
+
+// ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
+type ScaleTarget struct {
+	Service  swarm.Service
+	Replicas uint64
+}
+
+// ResolveScale finds the stack's service for every argument before anything changes.
+// SERVICE may carry the stack prefix or not.
+func ResolveScale(ctx context.Context, api engine.API, namespace string, args []ScaleArg) ([]ScaleTarget, error) {
+	existing, err := servicesOf(ctx, api, namespace)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) == 0 {
+		return nil, fmt.Errorf("stack %s is not deployed: run 'rscale deploy' first", namespace)
+	}
+	var targets []ScaleTarget
+	for _, arg := range args {
+		svc, ok := existing[arg.Service]
 		if !ok {
-			svc, ok = existing[namespace+"_"+name]
+			svc, ok = existing[namespace+"_"+arg.Service]
 		}
 		if !ok {
 			var known []string
 			for full := range existing {
 				known = append(known, strings.TrimPrefix(full, namespace+"_"))
 			}
-			return nil, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
+			return nil, fmt.Errorf("stack %s has no service %q: it has %s", namespace, arg.Service, strings.Join(sorted(known), ", "))
 		}
 		if svc.Spec.Mode.Replicated == nil {
 			return nil, fmt.Errorf("service %s runs one task per node (global mode) and cannot be scaled", svc.Spec.Name)
 		}
-		targets = append(targets, ScaleTarget{Service: svc, Replicas: n})
+		targets = append(targets, ScaleTarget{Service: svc, Replicas: arg.Replicas})
 	}
 	return targets, nil
 }

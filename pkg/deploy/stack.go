@@ -17,10 +17,8 @@ import (
 	"github.com/rscale/rscale/pkg/stack"
 )
 
-// StackOptions say what to deploy and how.
+// StackOptions say how to deploy.
 type StackOptions struct {
-	File          string // the stack file
-	Name          string // stack name; "" takes x-rscale.stack from the file, then the folder name
 	Build         bool
 	Init          bool // make a one-node swarm when the engine is in none
 	AdvertiseAddr string
@@ -29,6 +27,27 @@ type StackOptions struct {
 	Timeout       time.Duration
 	Verbose       bool
 	Progress      io.Writer // build steps, changes and convergence
+}
+
+// Plan is a stack file read and converted: what a deploy will create, checked before any
+// engine is asked for anything.
+type Plan struct {
+	Project *types.Project
+	Name    string
+	Spec    *stack.Spec
+}
+
+// NewPlan reads and converts a stack file; name "" takes the one the file records.
+func NewPlan(ctx context.Context, file, name string) (*Plan, error) {
+	p, name, err := LoadStack(ctx, file, name)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := stack.Convert(p, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &Plan{Project: p, Name: name, Spec: spec}, nil
 }
 
 // Result is what a deploy did.
@@ -80,30 +99,32 @@ func longestService(p *types.Project) string {
 	return longest
 }
 
-// Stack deploys a stack file: it reads and converts the file and builds the images before
-// touching the swarm, so a bad file or a failed build deploys nothing.
-func Stack(ctx context.Context, api engine.API, o StackOptions) (*Result, error) {
+// Stack deploys a plan. It builds the images before touching the swarm, so a failed build
+// deploys nothing.
+func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Result, error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
 	}
-	p, name, err := LoadStack(ctx, o.File, o.Name)
+	name, spec := plan.Name, plan.Spec
+	inSwarm, err := engine.SwarmManager(ctx, api)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := stack.Convert(p, name)
-	if err != nil {
-		return nil, err
+	if !inSwarm && !o.Init {
+		return nil, engine.ErrNoSwarm
 	}
 	if o.Build {
-		refs, err := BuildImages(ctx, api, p, BuildOptions{Progress: progress, Verbose: o.Verbose})
+		refs, err := BuildImages(ctx, api, plan.Project, BuildOptions{Progress: progress, Verbose: o.Verbose})
 		if err != nil {
 			return nil, err
 		}
 		pinImages(spec, name, refs)
 	}
-	if err := engine.EnsureSwarm(ctx, api, o.Init, o.AdvertiseAddr, progress); err != nil {
-		return nil, err
+	if !inSwarm {
+		if err := engine.InitSwarm(ctx, api, o.AdvertiseAddr, progress); err != nil {
+			return nil, err
+		}
 	}
 	changes, err := Apply(ctx, api, spec, Options{Prune: o.Prune, Out: progress})
 	if err != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,33 +10,33 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 )
 
-// EnsureSwarm makes sure the engine is a swarm manager. An engine in no swarm becomes a
-// one-node swarm when initialise is true (rscale's embedded default); otherwise, and on a
-// worker, the error says what to do.
-func EnsureSwarm(ctx context.Context, api API, initialise bool, advertiseAddr string, out io.Writer) error {
+// ErrNoSwarm says the engine is in no swarm, and how to fix it.
+var ErrNoSwarm = errors.New("not a swarm manager: run 'docker swarm init', or deploy without --no-init to let rscale make a one-node swarm")
+
+// SwarmManager reports whether the engine manages a swarm (true) or is in none (false, nil);
+// a worker, a locked swarm or one in trouble is an error that says what to do.
+func SwarmManager(ctx context.Context, api API) (bool, error) {
 	info, err := api.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("asking the Docker engine about its swarm: %w", err)
+		return false, fmt.Errorf("asking the Docker engine about its swarm: %w", err)
 	}
 	switch info.Swarm.LocalNodeState {
 	case swarm.LocalNodeStateActive:
 		if !info.Swarm.ControlAvailable {
-			return fmt.Errorf("this machine is a worker of a swarm, and only a manager can deploy: run rscale on a manager node (`docker node ls` there lists them)")
+			return false, fmt.Errorf("this machine is a worker of a swarm, and only a manager can deploy: run rscale on a manager node (`docker node ls` there lists them)")
 		}
-		return nil
+		return true, nil
 	case swarm.LocalNodeStateInactive:
-		if !initialise {
-			return fmt.Errorf("not a swarm manager: run 'docker swarm init', or deploy without --no-init to let rscale make a one-node swarm")
-		}
-		return initSwarm(ctx, api, advertiseAddr, out)
+		return false, nil
 	case swarm.LocalNodeStateLocked:
-		return fmt.Errorf("the swarm is locked: unlock it with 'docker swarm unlock'")
+		return false, fmt.Errorf("the swarm is locked: unlock it with 'docker swarm unlock'")
 	default:
-		return fmt.Errorf("the swarm is %s (%s): wait for it, or check 'docker info'", info.Swarm.LocalNodeState, info.Swarm.Error)
+		return false, fmt.Errorf("the swarm is %s (%s): wait for it, or check 'docker info'", info.Swarm.LocalNodeState, info.Swarm.Error)
 	}
 }
 
-func initSwarm(ctx context.Context, api API, advertiseAddr string, out io.Writer) error {
+// InitSwarm makes the engine a one-node swarm manager: rscale's embedded default.
+func InitSwarm(ctx context.Context, api API, advertiseAddr string, out io.Writer) error {
 	req := swarm.InitRequest{ListenAddr: "0.0.0.0:2377", AdvertiseAddr: advertiseAddr}
 	_, err := api.SwarmInit(ctx, req)
 	// A machine with several addresses makes Docker ask which one to advertise; a one-node

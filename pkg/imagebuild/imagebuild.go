@@ -54,7 +54,13 @@ func (e *Error) Error() string {
 // tailLines is how much of a failed step's output the error keeps.
 const tailLines = 25
 
-var stepLine = regexp.MustCompile(`^Step \d+/\d+ : `)
+var (
+	stepLine = regexp.MustCompile(`^Step \d+/\d+ : `)
+	// The classic builder colours what a step writes to stderr.
+	ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	// The builder's own lines between steps say nothing about the step's work.
+	builderChatter = regexp.MustCompile(`^( ---> |Removing intermediate container |Successfully built |Successfully tagged )`)
+)
 
 // Build builds the image and returns its ID.
 func Build(ctx context.Context, api Builder, o Options) (string, error) {
@@ -122,9 +128,9 @@ func follow(stream io.Reader, o Options) (string, error) {
 			}
 		}
 		for _, line := range strings.Split(strings.TrimRight(msg.Stream, "\n"), "\n") {
-			line = strings.TrimRight(line, "\r ")
+			line = strings.TrimRight(ansiEscape.ReplaceAllString(line, ""), "\r ")
 			switch {
-			case line == "":
+			case line == "" || builderChatter.MatchString(line):
 			case stepLine.MatchString(line):
 				step, tail = line, nil
 				fmt.Fprintln(progress, line)

@@ -3,6 +3,7 @@ package imagebuild
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,8 +53,10 @@ func TestFollowFailureNamesTheStepAndItsLastLines(t *testing.T) {
 	_, err := follow(stream(
 		`{"stream":"Step 1/2 : FROM r-base\n"}`,
 		`{"stream":"Step 2/2 : RUN Rscript /tmp/rscale/install.R\n"}`,
-		`{"stream":"rscale: WARNING: package 'notapkg' is not available for this version of R\n"}`,
-		`{"stream":"rscale: could not install R package(s): notapkg\n"}`,
+		`{"stream":" ---\u003e Running in 5faeadea40aa\n"}`,
+		`{"stream":"\u001b[91mrscale: WARNING: package 'notapkg' is not available for this version of R\n\u001b[0m"}`,
+		`{"stream":"\u001b[91mrscale: could not install R package(s): notapkg\n\u001b[0m"}`,
+		`{"stream":"Removing intermediate container 5faeadea40aa\n"}`,
 		`{"errorDetail":{"code":1,"message":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"},"error":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"}`,
 	), Options{})
 	var buildErr *Error
@@ -62,6 +65,10 @@ func TestFollowFailureNamesTheStepAndItsLastLines(t *testing.T) {
 	}
 	if buildErr.Step != "Step 2/2 : RUN Rscript /tmp/rscale/install.R" {
 		t.Errorf("step = %q", buildErr.Step)
+	}
+	want := []string{"rscale: WARNING: package 'notapkg' is not available for this version of R", "rscale: could not install R package(s): notapkg"}
+	if !reflect.DeepEqual(buildErr.Tail, want) {
+		t.Errorf("tail = %q, want the step's own lines without colour codes or the builder's chatter: %q", buildErr.Tail, want)
 	}
 	msg := err.Error()
 	for _, want := range []string{"at Step 2/2", "non-zero code: 1", "could not install R package(s): notapkg", "'notapkg' is not available"} {

@@ -32,7 +32,7 @@ func Load(ctx context.Context, file, stackName string) (*types.Project, error) {
 	}
 	if _, err := os.Stat(abs); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("stack file %s not found: run 'rscale init' in that folder first, or pass --file: %w", file, fs.ErrNotExist)
+			return nil, fmt.Errorf("stack file %s: %w: run 'rscale init' in that folder first, or pass --file", file, fs.ErrNotExist)
 		}
 		return nil, fmt.Errorf("reading stack file %s: %w", file, err)
 	}

@@ -30,8 +30,11 @@ for name in "${@:-r-base haproxy}"; do
 			exit 2
 		fi
 		if ! command -v mmdebstrap >/dev/null; then
-			echo "mmdebstrap is missing: apt-get install mmdebstrap" >&2
-			exit 1
+			sudo=""
+			[ "$(id -u)" -eq 0 ] || sudo="sudo"
+			echo "installing mmdebstrap from Debian's packages"
+			$sudo apt-get update -q >/dev/null
+			DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
 		fi
 		tmp=$(mktemp -d)
 		trap 'rm -rf "$tmp"' EXIT

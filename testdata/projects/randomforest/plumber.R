@@ -20,5 +20,5 @@ function(mpg = 21, disp = 160, hp = 110, wt = 2.62) {
 #* @get /asynchronousTest
 function(seconds = 1) {
   Sys.sleep(as.numeric(seconds))
-  list(pid = Sys.getpid(), slept = as.numeric(seconds))
+  list(host = Sys.info()[["nodename"]], pid = Sys.getpid(), slept = as.numeric(seconds))
 }
