@@ -29,9 +29,14 @@ is checked before anything changes; then scale waits until the replicas run.`,
 			if err != nil {
 				return usageError{err}
 			}
-			name, err := f.stackName(ctx, dirArgs(dir))
+			p, name, err := f.load(ctx, dirArgs(dir))
 			if err != nil {
 				return err
+			}
+			if p != nil {
+				if err := deploy.CheckMaxReplicas(parsed, name, deploy.MaxReplicas(p)); err != nil {
+					return usageError{err}
+				}
 			}
 			api, err := connect(ctx)
 			if err != nil {

@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"path/filepath"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
@@ -45,6 +48,16 @@ func (f *stackFlags) stackName(ctx context.Context, args []string) (string, erro
 	}
 	_, name, err := deploy.LoadStack(ctx, f.path(args), "")
 	return name, err
+}
+
+// load reads the stack file and its stack's name. With --name, a missing file is no error:
+// the project is then nil.
+func (f *stackFlags) load(ctx context.Context, args []string) (*types.Project, string, error) {
+	p, name, err := deploy.LoadStack(ctx, f.path(args), f.name)
+	if err != nil && f.name != "" && errors.Is(err, fs.ErrNotExist) {
+		return nil, f.name, nil
+	}
+	return p, name, err
 }
 
 // connect opens the engine; commands close it when done.

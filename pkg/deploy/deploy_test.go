@@ -399,6 +399,19 @@ func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 	}
 }
 
+func TestCheckMaxReplicas(t *testing.T) {
+	limits := map[string]uint64{"model_server": 100}
+	for _, ok := range [][]ScaleArg{{{"model_server", 100}}, {{"demo_model_server", 5}}, {{"proxy", 500}}} {
+		if err := CheckMaxReplicas(ok, "demo", limits); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+	err := CheckMaxReplicas([]ScaleArg{{"demo_model_server", 150}}, "demo", limits)
+	if err == nil || !strings.Contains(err.Error(), "room for 100 replicas") || !strings.Contains(err.Error(), "--max-replicas 150") {
+		t.Errorf("150 replicas: %v", err)
+	}
+}
+
 func TestSplitDetails(t *testing.T) {
 	slots := map[string]string{"task1abcdef": "3"}
 	replica, msg := splitDetails("com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=task1abcdef Running plumber API", slots)

@@ -34,6 +34,19 @@ func ParseScaleArgs(args []string) ([]ScaleArg, error) {
 	return out, nil
 }
 
+// CheckMaxReplicas refuses a count beyond what the proxy has room for: HAProxy's config
+// holds a fixed number of server slots, and replicas beyond them would get no request.
+func CheckMaxReplicas(args []ScaleArg, namespace string, limits map[string]uint64) error {
+	for _, a := range args {
+		short := strings.TrimPrefix(a.Service, namespace+"_")
+		if limit, ok := limits[short]; ok && a.Replicas > limit {
+			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --proxy haproxy --max-replicas %d --force' and 'rscale deploy', then scale",
+				a.Service, a.Replicas, limit, short, a.Replicas)
+		}
+	}
+	return nil
+}
+
 // ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
 type ScaleTarget struct {
 	Service  swarm.Service

@@ -89,6 +89,25 @@ func StackNameOf(p *types.Project) string {
 	return name
 }
 
+// MaxReplicas is, per service, the most replicas the stack's proxy has room for (x-rscale:
+// max_replicas:, which init writes for HAProxy); a service not named has no limit.
+func MaxReplicas(p *types.Project) map[string]uint64 {
+	ext, _ := p.Extensions["x-rscale"].(map[string]any)
+	limits, _ := ext["max_replicas"].(map[string]any)
+	out := map[string]uint64{}
+	for service, v := range limits {
+		switch n := v.(type) {
+		case int:
+			out[service] = uint64(n)
+		case uint64:
+			out[service] = n
+		case float64:
+			out[service] = uint64(n)
+		}
+	}
+	return out
+}
+
 func longestService(p *types.Project) string {
 	longest := ""
 	for _, n := range p.ServiceNames() {
