@@ -308,6 +308,19 @@ func TestWaitReportsARollback(t *testing.T) {
 	}
 }
 
+func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
+	f := newFakeEngine()
+	api, changes := deployed(t, f, "traefik:v3.7.3")
+	f.tasks = []swarm.Task{
+		task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
+		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
+	}
+	err := waitFor(f, changes[0], time.Minute, nil)
+	if err == nil || !strings.Contains(err.Error(), "No such image: traefik:v3.7.3") || !strings.Contains(err.Error(), "docker load") {
+		t.Errorf("err = %v, want the image error at once, with what to do", err)
+	}
+}
+
 // A rollback left over from an earlier deploy is not this deploy's failure.
 func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
 	f := newFakeEngine()

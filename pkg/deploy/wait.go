@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Status struct {
 	Update   swarm.UpdateState
 	Message  string // the update's message
 	TaskErr  string // the error of the task that failed last
+	NoImage  int    // tasks Swarm could not start because it could not get their image
 	SpecHash string // the io.rscale.spec-hash label the service carries now
 	Monitor  time.Duration
 }
@@ -107,6 +109,9 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 			if want := targets[i].SpecHash; want != "" && s.SpecHash != want && !s.updating() {
 				return replacedError(s, strings.TrimPrefix(s.Service, o.Prefix))
 			}
+			if s.NoImage >= 2 && s.Ready == 0 {
+				return noImageError(s)
+			}
 			if !s.converged() {
 				allDone = false
 			}
@@ -120,6 +125,16 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 		case <-time.After(o.Interval):
 		}
 	}
+}
+
+// imageMissing matches the task errors of an image the node does not have and cannot pull.
+var imageMissing = regexp.MustCompile(`No such image|pull access denied|manifest unknown|repository does not exist`)
+
+// noImageError stops the wait early: Swarm would go on retrying a task whose image it cannot
+// get, and the user would wait for the timeout to learn why.
+func noImageError(s Status) error {
+	return fmt.Errorf("service %s cannot start: %s. Check the image: name in the stack file; an image from a private registry needs 'docker login' first, and on a machine that cannot reach the registry, load the image with 'docker load' or build it",
+		s.Service, s.TaskErr)
 }
 
 // replacedError explains why a service no longer carries the spec rscale gave it.
@@ -211,6 +226,9 @@ func status(svc swarm.Service, tasks, current []swarm.Task) Status {
 		}
 		if t.Status.Err != "" {
 			lastErr = &tasks[i]
+			if imageMissing.MatchString(t.Status.Err) {
+				s.NoImage++
+			}
 		}
 	}
 	for _, t := range current {
