@@ -51,7 +51,8 @@ many R processes behind a load balancer, on Docker Swarm.
   rscale scale     change the number of replicas: rscale scale model_server=100
   rscale ps        show the services and their replicas
   rscale logs      show the replicas' logs
-  rscale down      remove the stack`,
+  rscale down      remove the stack
+  rscale serve     run the API as many R processes on this machine, without Docker`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -61,7 +62,7 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s), newServeCmd(s))
 	return root
 }
 

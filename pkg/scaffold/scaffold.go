@@ -99,6 +99,12 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	return files, nil
 }
 
+// Launcher renders the R launcher alone, for running the API outside a container (rscale
+// serve): the same script, so the API behaves the same in both.
+func Launcher(version string) ([]byte, error) {
+	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version})
+}
+
 var funcs = template.FuncMap{
 	// yaml quotes a string as a YAML double-quoted scalar (JSON's syntax, which YAML accepts),
 	// with $ doubled: Compose interpolates $VAR in every value, and $$ is a literal $.
