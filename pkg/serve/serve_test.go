@@ -457,3 +457,27 @@ func TestAPIThatDoesNotStartStopsServeWithItsError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestJSONLogs(t *testing.T) {
+	r := start(t, func(o *Options) { o.Workers, o.LogFormat = 1, "json" })
+	if a := get(context.Background(), r.url+"/fast"); a.status != 200 {
+		t.Fatalf("answer %+v", a)
+	}
+	var access, output bool
+	for _, line := range strings.Split(strings.TrimSpace(r.log.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("a log line is not JSON: %q", line)
+		}
+		switch {
+		case entry["msg"] == "request":
+			access = entry["method"] == "GET" && entry["path"] == "/fast" && entry["status"] == 200.0 && entry["worker"] == 1.0 &&
+				entry["queue_wait_ms"] != nil && entry["duration_ms"] != nil
+		case entry["worker"] == 1.0 && entry["stream"] != nil:
+			output = true
+		}
+	}
+	if !access || !output {
+		t.Errorf("access line %v, worker output %v, in:\n%s", access, output, r.log.String())
+	}
+}
