@@ -52,7 +52,8 @@ many R processes behind a load balancer, on Docker Swarm.
   rscale ps        show the services and their replicas
   rscale logs      show the replicas' logs
   rscale down      remove the stack
-  rscale serve     run the API as many R processes on this machine, without Docker`,
+  rscale serve     run the API as many R processes on this machine, without Docker
+  rscale bench     load-test the API: rscale bench --rate 50/s --duration 30s`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -62,7 +63,7 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s), newServeCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s), newServeCmd(s), newBenchCmd(s))
 	return root
 }
 

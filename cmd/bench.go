@@ -1,0 +1,213 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/loadgen"
+)
+
+type benchOptions struct {
+	stackFlags
+	dir         string
+	rate        string
+	concurrency int
+	duration    time.Duration
+	warmup      time.Duration
+	timeout     time.Duration
+	mixFile     string
+	method      string
+	path        string
+	body        string
+	output      string
+}
+
+func newBenchCmd(s Streams) *cobra.Command {
+	var o benchOptions
+	c := &cobra.Command{
+		Use:   "bench [URL]",
+		Short: "Load-test an API: open loop at a fixed rate, or closed loop with fixed clients",
+		Long: `bench sends requests to URL (default: the URL of the stack deployed from the stack file
+in --dir) and reports requests, success ratio, status codes, requests per second and
+latency percentiles, in all and per kind of request.
+
+Open loop (--rate 50/s) sends at that rate whatever the API does, so queueing shows in
+the latencies as users would see it. Closed loop (--concurrency 8) has that many clients,
+each sending its next request once answered: it finds how many requests per second the
+API can serve, but hides how long requests would have waited.
+
+--mix FILE sends several kinds of request, one per line: weight method path [body].`,
+		Example: `  rscale bench http://localhost:8000 --path '/echo?msg=hi' --rate 50/s --duration 30s
+  rscale bench --concurrency 8 --duration 1m --mix requests.txt
+  rscale bench http://localhost:8000 --rate 20/s -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runBench(c, s, o, args)
+		},
+	}
+	o.registerFile(c, "f")
+	f := c.Flags()
+	f.StringVar(&o.dir, "dir", ".", "folder holding the stack file, to find the URL when none is given")
+	f.StringVar(&o.rate, "rate", "", "open loop: requests per unit of time, such as 50/s or 600/m (default 10/s)")
+	f.IntVarP(&o.concurrency, "concurrency", "c", 0, "closed loop: clients sending at once")
+	f.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "how long to measure")
+	f.DurationVar(&o.warmup, "warmup", 0, "send the same load this long first, without counting it")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long a request may take before it counts as failed")
+	f.StringVar(&o.mixFile, "mix", "", "file of requests to mix, one per line: weight method path [body]")
+	f.StringVar(&o.method, "method", "GET", "method of the request, without --mix")
+	f.StringVar(&o.path, "path", "/", "path (and query) of the request, without --mix")
+	f.StringVar(&o.body, "body", "", "body of the request, without --mix")
+	f.StringVarP(&o.output, "output", "o", "table", "table or json")
+	return c
+}
+
+func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error {
+	if o.output != "table" && o.output != "json" {
+		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
+	}
+	lo := loadgen.Options{Concurrency: o.concurrency, Duration: o.duration, Warmup: o.warmup, Timeout: o.timeout}
+	switch {
+	case o.rate != "" && o.concurrency > 0:
+		return usageError{fmt.Errorf("choose --rate (open loop) or --concurrency (closed loop), not both")}
+	case o.concurrency < 0:
+		return usageError{fmt.Errorf("--concurrency %d: give 1 or more clients", o.concurrency)}
+	case o.concurrency == 0:
+		if o.rate == "" {
+			o.rate = "10/s"
+		}
+		var err error
+		if lo.Rate, lo.Per, err = loadgen.ParseRate(o.rate); err != nil {
+			return usageError{err}
+		}
+	}
+	if o.mixFile != "" {
+		f, err := os.Open(o.mixFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--mix: %w", err)}
+		}
+		lo.Mix, err = loadgen.ParseMix(f, o.mixFile)
+		f.Close()
+		if err != nil {
+			return usageError{err}
+		}
+	} else {
+		if !strings.HasPrefix(o.path, "/") {
+			return usageError{fmt.Errorf("--path %q must start with /", o.path)}
+		}
+		lo.Mix = []loadgen.Request{{Method: strings.ToUpper(o.method), Path: o.path, Body: o.body, Weight: 1}}
+	}
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt)
+	defer stop()
+	if len(args) == 1 {
+		lo.URL = args[0]
+	} else {
+		plan, err := deploy.NewPlan(ctx, o.stackFile(), o.name)
+		if err != nil {
+			return fmt.Errorf("no URL given, and none found in a stack file: %w", err)
+		}
+		urls := deploy.URLs(plan.Spec)
+		if len(urls) == 0 {
+			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", plan.Name)
+		}
+		lo.URL = urls[0]
+	}
+	fmt.Fprintf(s.ErrOut, "%s, on %s\n", lo.Mode(), lo.URL)
+	if o.warmup > 0 {
+		fmt.Fprintf(s.ErrOut, "warming up for %s (not counted)\n", o.warmup)
+	}
+	lo.Progress = progressPrinter(s.ErrOut)
+	r, err := loadgen.Run(ctx, lo)
+	if err != nil {
+		return usageError{err}
+	}
+	if isTerminal(s.ErrOut) {
+		fmt.Fprint(s.ErrOut, "\r\033[K")
+	}
+	if o.output == "json" {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return printReport(s.Out, r)
+}
+
+// path1 is the stack file under --dir.
+func (o benchOptions) stackFile() string {
+	return o.stackFlags.path([]string{o.dir})
+}
+
+// progressPrinter rewrites one line on a terminal, and prints a line every 10 seconds elsewhere.
+func progressPrinter(w io.Writer) func(loadgen.Progress) {
+	tty := isTerminal(w)
+	return func(p loadgen.Progress) {
+		line := fmt.Sprintf("%s/%s  %d requests, %d failed", p.Elapsed.Round(time.Second), p.Duration, p.Requests, p.Failures)
+		switch {
+		case tty:
+			fmt.Fprintf(w, "\r\033[K%s", line)
+		case int(p.Elapsed.Seconds())%10 == 0:
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+func printReport(w io.Writer, r *loadgen.Report) error {
+	fmt.Fprintf(w, "%s; measured over %.1fs\n\n", r.Mode, r.Seconds)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REQUEST\tREQUESTS\tSUCCESS\tREQ/S\tP50\tP90\tP99\tP99.9\tMAX\tCODES")
+	rows := r.Endpoints
+	if len(rows) > 1 {
+		rows = append(rows, r.Total)
+	}
+	for _, e := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Requests, 100*e.SuccessRatio, e.PerSecond,
+			millis(e.P50), millis(e.P90), millis(e.P99), millis(e.P999), millis(e.Max), codes(e.Codes))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range rows {
+		for _, msg := range e.Errors {
+			fmt.Fprintf(w, "%s: %s\n", e.Name, msg)
+		}
+	}
+	return nil
+}
+
+func millis(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.2fs", ms/1000)
+	}
+	return fmt.Sprintf("%.1fms", ms)
+}
+
+func codes(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
