@@ -28,7 +28,7 @@ func TestServeStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	port := freePort(t)
-	serve := exec.Command(bin, "serve", filepath.Join("pkg", "serve", "testdata", "api"), "--workers", "2", "--port", strconv.Itoa(port))
+	serve := exec.Command(bin, "serve", filepath.Join("testdata", "projects", "sleep"), "--workers", "2", "--port", strconv.Itoa(port))
 	var log syncWriter
 	serve.Stdout, serve.Stderr = &log, &log
 	if err := serve.Start(); err != nil {

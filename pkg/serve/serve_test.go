@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+// sleepAPI has a slow endpoint and a fast one.
+var sleepAPI = filepath.Join("..", "..", "testdata", "projects", "sleep")
 
 // needR skips a test that runs real R when R is missing, and fails it under CI.
 func needR(t testing.TB) {
@@ -54,12 +58,12 @@ type running struct {
 	stop func() error // what SIGTERM does: drain, stop the workers, return Run's error
 }
 
-// start serves testdata/api and waits until every worker is ready.
+// start serves the sleep API and waits until every worker is ready.
 func start(t testing.TB, change func(*Options)) running {
 	t.Helper()
 	needR(t)
 	o := DefaultOptions()
-	o.Dir, o.Port, o.Workers = "testdata/api", 0, 4
+	o.Dir, o.Port, o.Workers = sleepAPI, 0, 4
 	log := &syncBuffer{}
 	o.Log = log
 	if change != nil {
@@ -409,7 +413,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	if err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), "expected plumber.R or entrypoint.R") {
 		t.Errorf("no API: %v", err)
 	}
-	o.Dir, o.Rscript = "testdata/api", "/nonexistent/Rscript"
+	o.Dir, o.Rscript = sleepAPI, "/nonexistent/Rscript"
 	if err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), "--rscript") {
 		t.Errorf("missing Rscript: %v", err)
 	}
@@ -437,7 +441,7 @@ func TestMissingPackageIsNamed(t *testing.T) {
 func TestPortInUse(t *testing.T) {
 	r := start(t, func(o *Options) { o.Workers = 1 })
 	o := DefaultOptions()
-	o.Dir, o.Log = "testdata/api", io.Discard
+	o.Dir, o.Log = sleepAPI, io.Discard
 	fmt.Sscanf(r.url[strings.LastIndex(r.url, ":")+1:], "%d", &o.Port)
 	if err := Run(context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port %d on 127.0.0.1 is in use", o.Port)) {
 		t.Errorf("err = %v", err)
