@@ -10,7 +10,7 @@ DEMO_DIR      ?= $(CURDIR)/bin/demo
 DEMO_PORT     ?= 8080
 DEMO_REPLICAS ?= 10
 
-.PHONY: build install test lint fuzz golden demo demo-down clean
+.PHONY: build install test lint bench fuzz golden demo demo-down clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -19,8 +19,15 @@ install:
 	$(GO) install -ldflags "$(LDFLAGS)" .
 
 # The test command: formatting, vet, then every test (fuzz seed corpora included).
+# BENCH_QUICK=1 adds a small run of every benchmark scenario, to check the suite works.
 test: lint
-	$(GO) test -count=1 -timeout 35m ./...
+	BENCH_QUICK=1 $(GO) test -count=1 -timeout 35m ./...
+
+# Every benchmark scenario in full, on this machine's Docker engine; writes $(BENCH_REPORT).
+BENCH_REPORT ?= $(CURDIR)/bin/bench/REPORT.md
+bench:
+	BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v . | tee bin/bench.log | grep -E '^\s+bench_test|^(--- |ok|FAIL)' || true
+	@test -s $(BENCH_REPORT) && echo "report: $(BENCH_REPORT)"
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

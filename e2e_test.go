@@ -99,6 +99,12 @@ type project struct {
 
 func newProject(t *testing.T, fixture, stack string, initArgs ...string) project {
 	t.Helper()
+	return setupProject(t, fixture, stack, true, initArgs...)
+}
+
+// setupProject is newProject, with the generated health checks kept as they are unless quick.
+func setupProject(t *testing.T, fixture, stack string, quick bool, initArgs ...string) project {
+	t.Helper()
 	p := project{dir: filepath.Join(t.TempDir(), fixture), stack: stack, port: freePort(t)}
 	if err := os.CopyFS(p.dir, os.DirFS(filepath.Join("testdata", "projects", fixture))); err != nil {
 		t.Fatal(err)
@@ -106,7 +112,9 @@ func newProject(t *testing.T, fixture, stack string, initArgs ...string) project
 	args := append([]string{"init", p.dir, "--name", stack, "--proxy", "haproxy",
 		"--base-image", testRImage, "--proxy-image", testHAProxyImage, "--proxy-port", strconv.Itoa(p.port)}, initArgs...)
 	mustRscale(t, args...)
-	quickerHealthChecks(t, filepath.Join(p.dir, "rscale.yml"))
+	if quick {
+		quickerHealthChecks(t, filepath.Join(p.dir, "rscale.yml"))
+	}
 	rscale(t, "down", p.dir) // what an interrupted earlier run left
 	t.Cleanup(func() { rscale(t, "down", p.dir) })
 	return p
@@ -267,6 +275,12 @@ func TestE2EDeployLifecycle(t *testing.T) {
 	}
 	if r, err := request("POST", p.url("/sum"), "application/json", `{"a":1,"b":2}`); err != nil || r.status != 200 || string(r.body) != "[3]" {
 		t.Errorf("POST /sum answered %v %d %s, want [3]", err, r.status, r.body)
+	}
+
+	// A client that keeps its connection alive, as browsers do, must not meet R's 40 ms
+	// delayed-ACK stall on the proxy's side.
+	if median := keptAliveMedian(t, p.url("/echo?msg=hi")); median > 30*time.Millisecond {
+		t.Errorf("the median answer of /echo on a kept-alive connection took %s; R answers in a few ms", median)
 	}
 
 	var ps []struct {
@@ -533,4 +547,23 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// keptAliveMedian asks url 21 times on one kept-alive connection and returns the median time.
+func keptAliveMedian(t *testing.T, url string) time.Duration {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var took []time.Duration
+	for i := 0; i < 21; i++ {
+		began := time.Now()
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(began))
+	}
+	slices.Sort(took)
+	return took[len(took)/2]
 }

@@ -23,6 +23,8 @@ type Options struct {
 	Duration    time.Duration
 	Warmup      time.Duration // sent first, not counted
 	Timeout     time.Duration // per request
+	// NewConnections opens a connection per request instead of keeping them alive.
+	NewConnections bool
 	// Progress, when set, is called about once a second while the measured run goes on.
 	Progress func(Progress)
 }
@@ -97,7 +99,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // senders as the rate needs, so a stalled server gets its requests on time regardless.
 // Closed loop: exactly Concurrency senders.
 func attack(ctx context.Context, o Options, tgts []vegeta.Target, d time.Duration) <-chan *vegeta.Result {
-	opts := []func(*vegeta.Attacker){vegeta.Timeout(o.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow)}
+	opts := []func(*vegeta.Attacker){vegeta.Timeout(o.Timeout), vegeta.KeepAlive(!o.NewConnections), vegeta.Redirects(vegeta.NoFollow)}
 	pacer := vegeta.Rate{Freq: o.Rate, Per: o.Per}
 	if o.Rate == 0 {
 		c := uint64(o.Concurrency)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,6 +240,28 @@ func TestFastRequestsDoNotWaitBehindSlowOnes(t *testing.T) {
 		if a.status != 200 {
 			t.Errorf("slow request: %+v", a)
 		}
+	}
+}
+
+// A client that keeps its connection alive must not meet R's 40 ms delayed-ACK stall on
+// serve's side (see workerTransport).
+func TestKeptAliveRequestsAreFast(t *testing.T) {
+	r := start(t, func(o *Options) { o.Workers = 1 })
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var took []time.Duration
+	for i := 0; i < 21; i++ {
+		began := time.Now()
+		resp, err := c.Get(r.url + "/fast")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(began))
+	}
+	slices.Sort(took)
+	if took[10] > 30*time.Millisecond {
+		t.Errorf("median %s on a kept-alive connection; R answers /fast in a few ms", took[10])
 	}
 }
 

@@ -1,0 +1,554 @@
+package main
+
+// The benchmark suite behind make bench: six scenarios on the real engine and rscale serve,
+// each printed against its target in a Markdown report. BENCH_QUICK=1 (make test) runs every
+// scenario small, to check that the suite works and the report is complete; its figures
+// mean little. BENCH_REPORT=path (make bench) runs it in full and writes the report there.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/cmd"
+	"github.com/rscale/rscale/pkg/loadgen"
+	"github.com/rscale/rscale/pkg/serve"
+)
+
+type benchParams struct {
+	quick      bool
+	warmup     time.Duration
+	run        time.Duration // each measured load
+	s1Replicas []int
+	s2Replicas int
+	s2Run      time.Duration
+	s4Replicas int
+	s4ScaleTo  int
+	s5Replicas int
+}
+
+func benchParamsFromEnv(t *testing.T) (benchParams, string) {
+	switch {
+	case os.Getenv("BENCH_REPORT") != "":
+		return benchParams{
+			warmup: 3 * time.Second, run: 20 * time.Second,
+			s1Replicas: []int{1, 4, 16, 64}, s2Replicas: 4, s2Run: 60 * time.Second,
+			s4Replicas: 10, s4ScaleTo: 100, s5Replicas: 4,
+		}, os.Getenv("BENCH_REPORT")
+	case os.Getenv("BENCH_QUICK") != "":
+		return benchParams{
+			quick:  true,
+			warmup: 500 * time.Millisecond, run: 2 * time.Second,
+			s1Replicas: []int{1, 2}, s2Replicas: 2, s2Run: 4 * time.Second,
+			s4Replicas: 2, s4ScaleTo: 3, s5Replicas: 2,
+		}, filepath.Join(t.TempDir(), "REPORT.md")
+	}
+	t.Skip("the benchmark suite runs with BENCH_QUICK=1 (make test) or BENCH_REPORT=file (make bench)")
+	return benchParams{}, ""
+}
+
+// verdict is a scenario's result against its target.
+func verdict(met bool) string {
+	if met {
+		return "**met**"
+	}
+	return "**missed**"
+}
+
+func TestBenchScenarios(t *testing.T) {
+	p, reportPath := benchParamsFromEnv(t)
+	c := needEngine(t)
+	began := time.Now()
+	var sections []string
+	add := func(name string, f func(*testing.T) string) {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			sections = append(sections, f(t))
+			t.Logf("%s took %s", name, time.Since(start).Round(time.Second))
+		})
+	}
+
+	api := setupProject(t, "sleep", "rscale-bench", p.quick, "--replicas", strconv.Itoa(p.s4Replicas), "--dashboard", "--max-replicas", "100")
+	add("S4", func(t *testing.T) string { return benchDeployAndScale(t, c, p, api) })
+	add("S1", func(t *testing.T) string { return benchScaling(t, p, api) })
+	add("S5", func(t *testing.T) string { return benchRollingUpdate(t, p, api) })
+	add("S2", func(t *testing.T) string { return benchMixedLoad(t, c, p, api) })
+	mustRscale(t, "down", api.dir)
+	add("S3", func(t *testing.T) string { return benchCPUBound(t, p) })
+	add("S6", func(t *testing.T) string { return benchServeOverhead(t, p) })
+
+	report := benchHeader(t, p, began) + strings.Join(sections, "\n")
+	if err := os.MkdirAll(filepath.Dir(reportPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(reportPath, []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report written to %s:\n%s", reportPath, report)
+	checkReport(t, report)
+}
+
+// checkReport asserts the report is complete: every scenario, with its figures and a verdict.
+func checkReport(t *testing.T, report string) {
+	t.Helper()
+	for _, s := range []string{"S1", "S2", "S3", "S4", "S5", "S6"} {
+		i := strings.Index(report, "## "+s+" ")
+		if i < 0 {
+			t.Errorf("the report has no section %s", s)
+			continue
+		}
+		section := report[i:]
+		if j := strings.Index(section[3:], "\n## "); j >= 0 {
+			section = section[:j+3]
+		}
+		if !regexp.MustCompile(`\n\|.*\d`).MatchString(section) {
+			t.Errorf("section %s has no table of figures:\n%s", s, section)
+		}
+		if !regexp.MustCompile(`Target: .*(\*\*met\*\*|\*\*missed\*\*|no target)`).MatchString(section) {
+			t.Errorf("section %s says nothing of its target:\n%s", s, section)
+		}
+	}
+	for _, bad := range []string{"NaN", "+Inf", "%!"} {
+		if strings.Contains(report, bad) {
+			t.Errorf("the report holds %q", bad)
+		}
+	}
+	for _, want := range []string{"Machine", "Reproduce with"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+func benchHeader(t *testing.T, p benchParams, began time.Time) string {
+	cpu := "unknown"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.*)$`).FindStringSubmatch(string(data)); m != nil {
+			cpu = m[1]
+		}
+	}
+	mem := "unknown"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if m := regexp.MustCompile(`MemTotal:\s*(\d+) kB`).FindStringSubmatch(string(data)); m != nil {
+			kb, _ := strconv.Atoi(m[1])
+			mem = fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
+		}
+	}
+	output := func(name string, args ...string) string {
+		out, err := exec.Command(name, args...).Output()
+		if err != nil {
+			return "unknown"
+		}
+		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	kind := "full run"
+	command := "make bench"
+	if p.quick {
+		kind = "quick smoke run (BENCH_QUICK=1): small loads, figures not meaningful"
+		command = "BENCH_QUICK=1 go test -run TestBenchScenarios -v ."
+	}
+	return fmt.Sprintf(`# rscale benchmark report
+
+%s, %s, %s. Reproduce with `+"`%s`"+`.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | %s, %d cores |
+| memory | %s |
+| kernel | %s |
+| Docker Engine | %s |
+| R | %s |
+| rscale | %s |
+| proxy on Swarm | HAProxy (Debian bookworm), leastconn with maxconn 1 per replica unless said |
+
+`, began.UTC().Format("2006-01-02 15:04 UTC"), kind, time.Since(began).Round(time.Second), command,
+		cpu, runtime.NumCPU(), mem, output("uname", "-sr"),
+		output("docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"),
+		output("Rscript", "-e", "cat(R.version.string)"), cmd.Version())
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// load runs loadgen and fails the test on an error it returns.
+func load(t *testing.T, o loadgen.Options) *loadgen.Report {
+	t.Helper()
+	r, err := loadgen.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s on %s: %d requests, %.1f/s, p50 %.1fms, p99 %.1fms, success %.3f", r.Mode, o.URL, r.Total.Requests, r.Total.PerSecond, r.Total.P50, r.Total.P99, r.Total.SuccessRatio)
+	return r
+}
+
+func closedLoop(url, path string, clients int, p benchParams) loadgen.Options {
+	return loadgen.Options{URL: url, Mix: []loadgen.Request{{Method: "GET", Path: path, Weight: 1}}, Concurrency: clients, Duration: p.run, Warmup: p.warmup}
+}
+
+func scaleTo(t *testing.T, api project, n int) {
+	t.Helper()
+	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.dir, "--timeout", "15m")
+	waitProxyServers(t, n)
+}
+
+// S4: deploy with the image built, to N healthy replicas; scaling up; memory per replica.
+func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api project) string {
+	mustRscale(t, "build", api.dir)
+	start := time.Now()
+	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	deployed := time.Since(start)
+	waitProxyServers(t, p.s4Replicas)
+	start = time.Now()
+	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", p.s4ScaleTo), "--dir", api.dir, "--timeout", "30m")
+	scaled := time.Since(start)
+	waitProxyServers(t, p.s4ScaleTo)
+	load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", p.s4ScaleTo, p))
+	peak, mean := replicaMemory(t, c, api.stack+"_model_server")
+	return fmt.Sprintf(`## S4 deploy and scale
+
+Health checks as rscale init writes them (every 10 s, so a new replica is healthy 10 s
+after it starts)%s. Memory: of each replica's container, after a closed-loop load.
+
+| step | measured |
+|---|---|
+| rscale deploy to %d healthy replicas (image already built) | %.1f s |
+| rscale scale %d → %d replicas, until all are healthy | %.1f s |
+| memory per replica, largest | %.0f MiB |
+| memory per replica, mean | %.0f MiB |
+
+Target: no target is set for this scenario; these are measurements.
+`, quickNote(p), p.s4Replicas, deployed.Seconds(), p.s4Replicas, p.s4ScaleTo, scaled.Seconds(), peak, mean)
+}
+
+func quickNote(p benchParams) string {
+	if p.quick {
+		return " (in this quick run, every 2 s)"
+	}
+	return ""
+}
+
+// replicaMemory is the largest and the mean memory use of the service's containers, in MiB.
+func replicaMemory(t *testing.T, c *client.Client, service string) (float64, float64) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := c.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+service))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak, sum float64
+	for _, ct := range list {
+		resp, err := c.ContainerStatsOneShot(ctx, ct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stats container.StatsResponse
+		err = json.NewDecoder(resp.Body).Decode(&stats)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		used := float64(stats.MemoryStats.Usage) / (1 << 20)
+		peak, sum = math.Max(peak, used), sum+used
+	}
+	if len(list) == 0 {
+		t.Fatalf("no container of %s", service)
+	}
+	return peak, sum / float64(len(list))
+}
+
+// S1: an endpoint sleeping 200 ms, N clients on N replicas: how close to N/0.2 s?
+func benchScaling(t *testing.T, p benchParams, api project) string {
+	var rows []string
+	lowest := math.Inf(1)
+	for _, n := range p.s1Replicas {
+		scaleTo(t, api, n)
+		r := load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", n, p))
+		ideal := float64(n) / 0.2
+		efficiency := r.Total.PerSecond * r.Total.SuccessRatio / ideal
+		lowest = math.Min(lowest, efficiency)
+		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f | %.0f | %.3f | %.0f ms | %.0f ms | %.4f |", n, n, r.Total.PerSecond*r.Total.SuccessRatio, ideal, efficiency, r.Total.P50, r.Total.P99, r.Total.SuccessRatio))
+	}
+	return fmt.Sprintf(`## S1 scaling
+
+GET /sleep?seconds=0.2 through HAProxy, closed loop with as many clients as replicas, %s
+each after %s of warm-up. Efficiency = successful requests/s ÷ (N ÷ 0.2 s).
+
+| replicas | clients | req/s | ideal req/s | efficiency | p50 | p99 | success |
+|---|---|---|---|---|---|---|---|
+%s
+
+Target: efficiency ≥ 0.98 at every N: %s (lowest %.3f).
+`, p.run, p.warmup, strings.Join(rows, "\n"), verdict(lowest >= 0.98), lowest)
+}
+
+// S5: a rolling update while S1's load runs: failed requests, and how long it took.
+func benchRollingUpdate(t *testing.T, p benchParams, api project) string {
+	scaleTo(t, api, p.s5Replicas)
+	api.edit(t, "plumber.R", "# An API for load tests", "# An API for load tests (new version)")
+	o := closedLoop(api.url(""), "/sleep?seconds=0.2", p.s5Replicas, p)
+	o.Duration, o.Warmup = 30*time.Minute, 0
+	ctx, stop := context.WithCancel(context.Background())
+	reports := make(chan *loadgen.Report)
+	go func() {
+		r, err := loadgen.Run(ctx, o)
+		if err != nil {
+			t.Error(err)
+		}
+		reports <- r
+	}()
+	time.Sleep(p.warmup)
+	start := time.Now()
+	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	took := time.Since(start)
+	time.Sleep(p.warmup) // the replicas the proxy learns of last
+	stop()
+	r := <-reports
+	failed := r.Total.Requests - int(math.Round(r.Total.SuccessRatio*float64(r.Total.Requests)))
+	errs := ""
+	if len(r.Total.Errors) > 0 {
+		errs = " Errors seen: " + strings.Join(r.Total.Errors, "; ") + "."
+	}
+	return fmt.Sprintf(`## S5 rolling update under load
+
+%d replicas serving GET /sleep?seconds=0.2 to %d closed-loop clients; plumber.R edited, then
+rscale deploy (image build included) rolls the replicas over one at a time, start-first.
+
+| requests during the update | failed | codes | rscale deploy took |
+|---|---|---|---|
+| %d | %d | %s | %.1f s |
+
+Target: 0 failed requests: %s.%s
+`, p.s5Replicas, p.s5Replicas, r.Total.Requests, failed, codesText(r.Total.Codes), took.Seconds(), verdict(failed == 0), errs)
+}
+
+func codesText(m map[string]int) string {
+	var parts []string
+	for code, n := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", code, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// mixedLoad is S2's load: 10 % slow (1 s), 90 % fast, open loop at half the capacity of n
+// R processes.
+func mixedLoad(url string, n int, p benchParams) loadgen.Options {
+	const meanService = 0.1*1.0 + 0.9*0.005 // seconds per request, on average
+	rate := int(math.Round(0.5 * float64(n) / meanService))
+	return loadgen.Options{
+		URL: url, Rate: rate, Per: time.Second, Duration: p.s2Run, Warmup: p.warmup,
+		Mix: []loadgen.Request{{Method: "GET", Path: "/fast", Weight: 9}, {Method: "GET", Path: "/sleep?seconds=1", Weight: 1}},
+	}
+}
+
+type mixedRow struct {
+	name    string
+	fastP50 float64
+	fastP99 float64
+	slowP99 float64
+	success float64
+}
+
+func mixedResult(name string, r *loadgen.Report) mixedRow {
+	row := mixedRow{name: name, success: r.Total.SuccessRatio}
+	for _, e := range r.Endpoints {
+		switch e.Name {
+		case "GET /fast":
+			row.fastP50, row.fastP99 = e.P50, e.P99
+		case "GET /sleep?seconds=1":
+			row.slowP99 = e.P99
+		}
+	}
+	return row
+}
+
+// S2: slow and fast requests mixed; how long do the fast ones wait, per balancer?
+func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) string {
+	n := p.s2Replicas
+	scaleTo(t, api, n)
+	var rows []mixedRow
+	rows = append(rows, mixedResult("HAProxy, leastconn + maxconn 1 and a queue (rscale's default)", load(t, mixedLoad(api.url(""), n, p))))
+
+	cfg := readFile(t, filepath.Join(api.dir, "haproxy.cfg"))
+	api.edit(t, "haproxy.cfg", "balance leastconn", "balance roundrobin")
+	api.edit(t, "haproxy.cfg", " maxconn 1\n", "\n")
+	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	waitProxyServers(t, n)
+	rows = append(rows, mixedResult("HAProxy, roundrobin, no per-replica limit", load(t, mixedLoad(api.url(""), n, p))))
+	if err := os.WriteFile(filepath.Join(api.dir, "haproxy.cfg"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	addr, stop := startServe(t, api.dir, n)
+	rows = append(rows, mixedResult(fmt.Sprintf("rscale serve, %d workers", n), load(t, mixedLoad("http://"+addr, n, p))))
+	stop()
+
+	traefik := "Traefik: skipped: no image traefik:v3.7.3 on this engine (no registry to pull it from); with one, this scenario runs each strategy."
+	if _, _, err := c.ImageInspectWithRaw(context.Background(), "traefik:v3.7.3"); err == nil {
+		traefik = ""
+		for _, strategy := range []string{"wrr", "p2c", "leasttime"} {
+			rows = append(rows, mixedResult("Traefik v3, "+strategy, traefikRun(t, p, n, strategy)))
+		}
+	}
+
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("| %s | %.1f ms | %.1f ms | %.0f ms | %.4f |", r.name, r.fastP50, r.fastP99, r.slowP99, r.success))
+	}
+	ratio := rows[0].fastP99 / rows[1].fastP99
+	return fmt.Sprintf(`## S2 mixed load
+
+%d R processes; open loop at half their capacity (%d requests/s) for %s: 90 %% GET /fast,
+10 %% GET /sleep?seconds=1.
+
+| balancer | fast p50 | fast p99 | slow p99 | success |
+|---|---|---|---|---|
+%s
+
+%s
+
+Target: rscale's default fast p99 ≤ ⅕ of round robin's: %s (ratio %.3f).
+`, n, mixedLoad("", n, p).Rate, p.s2Run, strings.Join(lines, "\n"), traefik, verdict(ratio <= 0.2), ratio)
+}
+
+// traefikRun deploys the sleep API behind Traefik with the strategy and sends S2's load.
+func traefikRun(t *testing.T, p benchParams, n int, strategy string) *loadgen.Report {
+	tp := newProject(t, "sleep", "rscale-bench-traefik", "--replicas", strconv.Itoa(n), "--proxy", "traefik",
+		"--proxy-image", "traefik:v3.7.3", "--strategy", strategy)
+	mustRscale(t, "deploy", tp.dir, "--timeout", "15m")
+	served(t, tp, "/fast")
+	defer mustRscale(t, "down", tp.dir)
+	return load(t, mixedLoad(tp.url(""), n, p))
+}
+
+// startServe runs rscale serve in-process on the project and returns its address.
+func startServe(t *testing.T, dir string, workers int) (string, func()) {
+	t.Helper()
+	o := serve.DefaultOptions()
+	o.Dir, o.Workers, o.Port, o.Log = dir, workers, 0, &syncWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve.Run(ctx, o, func(addr string) { ready <- addr }) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("rscale serve: %v", err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var st serve.Status
+		if r, err := request("GET", "http://"+addr+"/__rscale/status", "", ""); err == nil && json.Unmarshal(r.body, &st) == nil {
+			idle := 0
+			for _, w := range st.Workers {
+				if w.State == "idle" {
+					idle++
+				}
+			}
+			if idle == workers {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rscale serve's workers did not all start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return addr, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// S3: the random forest's /prediction, CPU-bound, on 1 then 2 replicas of this 2-core machine.
+func benchCPUBound(t *testing.T, p benchParams) string {
+	rf := newProject(t, "randomforest", "rscale-bench-rf", "--replicas", "1", "--dashboard")
+	mustRscale(t, "deploy", rf.dir, "--timeout", "15m")
+	const path = "/prediction?mpg=21&disp=160&hp=110&wt=2.62"
+	var rows []string
+	var perSecond []float64
+	for _, n := range []int{1, 2} {
+		if n > 1 {
+			mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", rf.dir)
+		}
+		waitProxyServers(t, n)
+		r := load(t, closedLoop(rf.url(""), path, n, p))
+		perSecond = append(perSecond, r.Total.PerSecond*r.Total.SuccessRatio)
+		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f | %.1f ms | %.1f ms | %.4f |", n, n, r.Total.PerSecond*r.Total.SuccessRatio, r.Total.P50, r.Total.P99, r.Total.SuccessRatio))
+	}
+	mustRscale(t, "down", rf.dir)
+	speedup := perSecond[1] / perSecond[0]
+	return fmt.Sprintf(`## S3 CPU-bound
+
+GET %s (a random forest of 200 trees predicts, in R), closed loop with as
+many clients as replicas, %s each; %d CPU cores, shared with HAProxy and the load generator.
+
+| replicas | clients | req/s | p50 | p99 | success |
+|---|---|---|---|---|---|
+%s
+
+Target: 2 replicas ≥ 1.85 × 1 replica: %s (%.2f ×).
+`, path, p.run, runtime.NumCPU(), strings.Join(rows, "\n"), verdict(speedup >= 1.85), speedup)
+}
+
+// S6: one R process straight, and through rscale serve: what the balancer adds.
+func benchServeOverhead(t *testing.T, p benchParams) string {
+	addr, stop := startServe(t, filepath.Join("testdata", "projects", "sleep"), 1)
+	defer stop()
+	r, err := request("GET", "http://"+addr+"/__rscale/status", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st serve.Status
+	if err := json.Unmarshal(r.body, &st); err != nil || len(st.Workers) != 1 {
+		t.Fatalf("status %s: %v", r.body, err)
+	}
+	fresh := func(url string) loadgen.Options {
+		o := closedLoop(url, "/fast", 1, p)
+		o.NewConnections = true // kept alive, a connection to httpuv waits 40 ms on delayed ACKs
+		return o
+	}
+	direct := load(t, fresh("http://"+st.Workers[0].Address))
+	via := load(t, fresh("http://"+addr))
+	added50, added99 := via.Total.P50-direct.Total.P50, via.Total.P99-direct.Total.P99
+	return fmt.Sprintf(`## S6 serve overhead
+
+GET /fast on one R process, one client at a time for %s: straight to the R process, then
+through rscale serve (one worker). The load generator connects anew for each request, to
+both. BenchmarkAddedLatency in pkg/serve measures the same with kept-alive connections.
+
+| path | p50 | p99 | req/s |
+|---|---|---|---|
+| straight to R | %.2f ms | %.2f ms | %.0f |
+| through rscale serve | %.2f ms | %.2f ms | %.0f |
+| added by serve | %.2f ms | %.2f ms | |
+
+Target: ≤ 0.2 ms added at p50: %s.
+`, p.run, direct.Total.P50, direct.Total.P99, direct.Total.PerSecond, via.Total.P50, via.Total.P99, via.Total.PerSecond, added50, added99, verdict(added50 <= 0.2))
+}
