@@ -26,8 +26,11 @@ test: lint
 # Every benchmark scenario in full, on this machine's Docker engine; writes $(BENCH_REPORT).
 BENCH_REPORT ?= $(CURDIR)/bin/bench/REPORT.md
 bench:
-	BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v . | tee bin/bench.log | grep -E '^\s+bench_test|^(--- |ok|FAIL)' || true
-	@test -s $(BENCH_REPORT) && echo "report: $(BENCH_REPORT)"
+	@mkdir -p bin
+	@{ BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v . 2>&1; echo $$? > bin/bench.status; } \
+		| tee bin/bench.log | grep -E '^=== RUN|took [0-9]|^(--- |ok|FAIL)'
+	@exit $$(cat bin/bench.status)
+	@echo "report: $(BENCH_REPORT) (full log: bin/bench.log)"
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
