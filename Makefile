@@ -28,7 +28,7 @@ BENCH_REPORT ?= $(CURDIR)/bin/bench/REPORT.md
 bench:
 	@mkdir -p bin
 	@{ BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v . 2>&1; echo $$? > bin/bench.status; } \
-		| tee bin/bench.log | grep -E '^=== RUN|took [0-9]|^(--- |ok|FAIL)'
+		| tee bin/bench.log | grep --line-buffered -E '^=== RUN|took [0-9]|^(--- |ok|FAIL)'
 	@exit $$(cat bin/bench.status)
 	@echo "report: $(BENCH_REPORT) (full log: bin/bench.log)"
 

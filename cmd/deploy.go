@@ -19,6 +19,7 @@ type deployOptions struct {
 	verbose       bool
 	timeout       time.Duration
 	advertiseAddr string
+	batch         int
 }
 
 func newDeployCmd(s Streams) *cobra.Command {
@@ -45,7 +46,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 			r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
 				Build: !o.noBuild, Init: !o.noInit,
 				AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-				Timeout: o.timeout, Verbose: o.verbose, Progress: s.ErrOut,
+				Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
 			})
 			if err != nil {
 				return err
@@ -61,6 +62,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
+	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
 }

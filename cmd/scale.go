@@ -14,6 +14,7 @@ func newScaleCmd(s Streams) *cobra.Command {
 		dir     string
 		detach  bool
 		timeout time.Duration
+		batch   int
 	)
 	c := &cobra.Command{
 		Use:   "scale SERVICE=REPLICAS [SERVICE=REPLICAS...]",
@@ -47,7 +48,13 @@ is checked before anything changes; then scale waits until the replicas run.`,
 			if err != nil {
 				return usageError{err}
 			}
-			if err := deploy.Scale(ctx, api, targets); err != nil {
+			if batch == 0 {
+				batch = deploy.DefaultBatch(ctx, api)
+			}
+			if detach {
+				batch = 0 // nobody would add the rest
+			}
+			if err := deploy.Scale(ctx, api, targets, batch); err != nil {
 				return err
 			}
 			if detach {
@@ -55,15 +62,16 @@ is checked before anything changes; then scale waits until the replicas run.`,
 			}
 			waits := make([]deploy.WaitTarget, len(targets))
 			for i, t := range targets {
-				waits[i] = deploy.WaitTarget{Service: t.Service.Spec.Name}
+				waits[i] = deploy.WaitTarget{Service: t.Service.Spec.Name, Replicas: t.Replicas}
 			}
-			return deploy.Wait(ctx, api, waits, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_"})
+			return deploy.Wait(ctx, api, waits, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_", Batch: batch})
 		},
 	}
 	f.register(c)
 	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "do not wait for the replicas")
 	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
+	c.Flags().IntVar(&batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
 	return c
 }
 

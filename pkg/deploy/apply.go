@@ -29,6 +29,8 @@ const LabelSpecHash = "io.rscale.spec-hash"
 type Options struct {
 	Prune bool // remove the stack's services that the file no longer has
 	Out   io.Writer
+	// Batch caps the replicas a service gains at once; Wait adds the rest. 0: no cap.
+	Batch int
 }
 
 // LabelFileReplicas records the replicas the stack file asked for at the last deploy: while
@@ -40,6 +42,7 @@ type Change struct {
 	Service  string // full name, <stack>_<name>
 	Action   string // "created", "updated", "unchanged" or "removed"
 	SpecHash string // of the spec the service now has; "" once removed
+	Replicas uint64 // the replicas it is to have; with Options.Batch, it may have fewer yet
 }
 
 // Apply makes the swarm match spec: networks, configs, secrets, then services.
@@ -78,20 +81,22 @@ func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]
 		switch {
 		case !ok:
 			s.Labels = withLabel(s.Labels, LabelFileReplicas, fileReplicas(s))
+			wanted := startReplicas(&s, 0, o.Batch)
 			if _, err := api.ServiceCreate(ctx, s, swarm.ServiceCreateOptions{}); err != nil {
 				return changes, fmt.Errorf("creating service %s: %w", s.Name, err)
 			}
-			changes = append(changes, Change{s.Name, "created", hash})
+			changes = append(changes, Change{s.Name, "created", hash, wanted})
 		case current.Spec.Labels[LabelSpecHash] == hash:
-			changes = append(changes, Change{s.Name, "unchanged", hash})
+			changes = append(changes, Change{s.Name, "unchanged", hash, currentReplicas(current)})
 		default:
 			if kept, n := keepScaledReplicas(&s, current); kept {
 				fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
 			}
+			wanted := startReplicas(&s, currentReplicas(current), o.Batch)
 			if _, err := api.ServiceUpdate(ctx, current.ID, current.Version, s, swarm.ServiceUpdateOptions{}); err != nil {
 				return changes, fmt.Errorf("updating service %s: %w", s.Name, err)
 			}
-			changes = append(changes, Change{s.Name, "updated", hash})
+			changes = append(changes, Change{s.Name, "updated", hash, wanted})
 		}
 	}
 	if o.Prune {
@@ -102,7 +107,7 @@ func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]
 			if err := api.ServiceRemove(ctx, svc.ID); err != nil {
 				return changes, fmt.Errorf("removing service %s, which the stack file no longer has: %w", name, err)
 			}
-			changes = append(changes, Change{name, "removed", ""})
+			changes = append(changes, Change{name, "removed", "", 0})
 		}
 	}
 	removeUnusedConfigs(ctx, api, spec.Namespace, configNames, existing, out)
@@ -282,6 +287,22 @@ func refer(s *swarm.ServiceSpec, configs, secrets map[string]objectRef) {
 		cs = &copied
 	}
 	s.TaskTemplate.ContainerSpec = cs
+}
+
+// startReplicas caps the replicas s asks for at current + batch (see firstStep), and
+// returns the number it is to reach.
+func startReplicas(s *swarm.ServiceSpec, current uint64, batch int) uint64 {
+	r := s.Mode.Replicated
+	if r == nil || r.Replicas == nil {
+		return 0
+	}
+	wanted := *r.Replicas
+	if first := firstStep(current, wanted, batch); first != wanted {
+		mode := *r
+		mode.Replicas = &first
+		s.Mode.Replicated = &mode
+	}
+	return wanted
 }
 
 func fileReplicas(s swarm.ServiceSpec) string {

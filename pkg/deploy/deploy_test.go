@@ -194,7 +194,7 @@ func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.calls = nil
-	if err := Scale(ctx, f, targets); err != nil {
+	if err := Scale(ctx, f, targets, 0); err != nil {
 		t.Fatal(err)
 	}
 	svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
@@ -343,7 +343,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Scale(ctx, f, targets); err != nil {
+	if err := Scale(ctx, f, targets, 0); err != nil {
 		t.Fatal(err)
 	}
 	replicasNow := func() uint64 {
@@ -409,6 +409,49 @@ func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 	}
 	if len(f.networks)+len(f.configs) != 0 {
 		t.Errorf("left %v %v", f.networks, f.configs)
+	}
+}
+
+// Many replicas start a few at a time: all at once, R processes on a few cores fail their
+// health checks while they start, and restart without end.
+func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeEngine()
+	f.converge = true
+	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
+	if *svc.Spec.Mode.Replicated.Replicas != 2 || changes[0].Replicas != 3 {
+		t.Fatalf("created with %d replicas, change %+v; want 2 now on the way to 3", *svc.Spec.Mode.Replicated.Replicas, changes[0])
+	}
+	var out strings.Builder
+	err = Wait(ctx, f, []WaitTarget{{Service: changes[0].Service, SpecHash: changes[0].SpecHash, Replicas: changes[0].Replicas}},
+		WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Out: &out, Prefix: "demo_", Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc, _, _ = f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{}); *svc.Spec.Mode.Replicated.Replicas != 3 {
+		t.Errorf("after the wait: %d replicas, want 3", *svc.Spec.Mode.Replicated.Replicas)
+	}
+	if !strings.Contains(out.String(), "on the way to 3, 2 at a time") {
+		t.Errorf("progress %q", out.String())
+	}
+
+	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
+	if err := Scale(ctx, f, targets, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := Wait(ctx, f, []WaitTarget{{Service: "demo_model_server", Replicas: 10}}, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Batch: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.calls, want) {
+		t.Errorf("scaling 3 → 10 four at a time: %v, want %v", f.calls, want)
 	}
 }
 

@@ -24,6 +24,9 @@ type fakeEngine struct {
 	tasks    []swarm.Task
 	calls    []string
 	nextID   int
+	// converge makes TaskList report, for each service, its replicas all running on its
+	// current spec, as a swarm does once it has caught up.
+	converge bool
 }
 
 func newFakeEngine() *fakeEngine {
@@ -92,7 +95,11 @@ func (f *fakeEngine) ServiceUpdate(_ context.Context, id string, v swarm.Version
 	}
 	s.Spec, s.Version.Index = spec, v.Index+1
 	f.services[id] = s
-	f.calls = append(f.calls, "update "+spec.Name)
+	call := "update " + spec.Name
+	if r := spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		call += fmt.Sprintf(" to %d", *r.Replicas)
+	}
+	f.calls = append(f.calls, call)
 	return swarm.ServiceUpdateResponse{}, nil
 }
 func (f *fakeEngine) ServiceRemove(_ context.Context, id string) error {
@@ -105,7 +112,17 @@ func (f *fakeEngine) ServiceLogs(context.Context, string, container.LogsOptions)
 }
 func (f *fakeEngine) TaskList(_ context.Context, o swarm.TaskListOptions) ([]swarm.Task, error) {
 	var out []swarm.Task
-	for _, t := range f.tasks {
+	tasks := f.tasks
+	if f.converge {
+		tasks = nil
+		for _, svc := range f.services {
+			for slot := 1; slot <= int(*svc.Spec.Mode.Replicated.Replicas); slot++ {
+				tasks = append(tasks, swarm.Task{ServiceID: svc.ID, Slot: slot, DesiredState: swarm.TaskStateRunning,
+					Spec: svc.Spec.TaskTemplate, Status: swarm.TaskStatus{State: swarm.TaskStateRunning}})
+			}
+		}
+	}
+	for _, t := range tasks {
 		if ids := o.Filters.Get("service"); len(ids) > 0 {
 			// As the engine does: a filter naming a service that does not exist is an error.
 			if _, ok := f.services[ids[0]]; !ok {

@@ -85,16 +85,49 @@ func ResolveScale(ctx context.Context, api engine.API, namespace string, args []
 }
 
 // Scale sets the replicas of each target.
-func Scale(ctx context.Context, api engine.API, targets []ScaleTarget) error {
+func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, batch int) error {
 	for _, t := range targets {
-		spec := t.Service.Spec
-		replicas := t.Replicas
-		mode := *spec.Mode.Replicated
-		mode.Replicas = &replicas
-		spec.Mode.Replicated = &mode
-		if _, err := api.ServiceUpdate(ctx, t.Service.ID, t.Service.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
-			return fmt.Errorf("scaling %s: %w", spec.Name, err)
+		if err := setReplicas(ctx, api, t.Service, firstStep(currentReplicas(t.Service), t.Replicas, batch)); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// firstStep is how many replicas to ask Swarm for now, on the way from current to target:
+// Swarm starts every added replica at once, and a hundred R processes starting together on
+// a few cores fail their health checks and restart, over and over. Wait adds the rest,
+// batch by batch, as they become healthy.
+func firstStep(current, target uint64, batch int) uint64 {
+	if batch <= 0 || target <= current+uint64(batch) {
+		return target
+	}
+	return current + uint64(batch)
+}
+
+func currentReplicas(svc swarm.Service) uint64 {
+	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		return *r.Replicas
+	}
+	return 0
+}
+
+func setReplicas(ctx context.Context, api engine.API, svc swarm.Service, n uint64) error {
+	spec := svc.Spec
+	mode := *spec.Mode.Replicated
+	mode.Replicas = &n
+	spec.Mode.Replicated = &mode
+	if _, err := api.ServiceUpdate(ctx, svc.ID, svc.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+		return fmt.Errorf("scaling %s: %w", spec.Name, err)
+	}
+	return nil
+}
+
+// DefaultBatch is how many replicas rscale starts at a time: four per CPU of the node.
+func DefaultBatch(ctx context.Context, api engine.API) int {
+	info, err := api.Info(ctx)
+	if err != nil || info.NCPU < 1 {
+		return 8
+	}
+	return 4 * info.NCPU
 }

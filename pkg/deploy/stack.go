@@ -26,6 +26,7 @@ type StackOptions struct {
 	Detach        bool
 	Timeout       time.Duration
 	Verbose       bool
+	Batch         int       // replicas started at a time; 0: DefaultBatch
 	Progress      io.Writer // build steps, changes and convergence
 }
 
@@ -145,7 +146,14 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 			return nil, err
 		}
 	}
-	changes, err := Apply(ctx, api, spec, Options{Prune: o.Prune, Out: progress})
+	batch := o.Batch
+	if batch == 0 {
+		batch = DefaultBatch(ctx, api)
+	}
+	if o.Detach {
+		batch = 0 // nobody would add the rest
+	}
+	changes, err := Apply(ctx, api, spec, Options{Prune: o.Prune, Out: progress, Batch: batch})
 	if err != nil {
 		return nil, err
 	}
@@ -154,12 +162,12 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	for _, c := range changes {
 		if c.Action != "removed" {
 			r.Services = append(r.Services, c.Service)
-			targets = append(targets, WaitTarget{Service: c.Service, SpecHash: c.SpecHash})
+			targets = append(targets, WaitTarget{Service: c.Service, SpecHash: c.SpecHash, Replicas: c.Replicas})
 		}
 	}
 	if !o.Detach {
 		fmt.Fprintln(progress, "Waiting for every replica to run and be healthy...")
-		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: name + "_"}); err != nil {
+		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: name + "_", Batch: batch}); err != nil {
 			return r, err
 		}
 	}

@@ -62,10 +62,13 @@ func (s Status) progress(short string) string {
 var ErrRolledBack = errors.New("rolled back")
 
 // WaitTarget is a service to wait for. With SpecHash set, the service must still carry that
-// spec: one that Swarm rolled back to its previous spec is reported as ErrRolledBack.
+// spec: one that Swarm rolled back to its previous spec is reported as ErrRolledBack. With
+// Replicas above the service's count, Wait raises the count by WaitOptions.Batch each time
+// the replicas it has are healthy.
 type WaitTarget struct {
 	Service  string
 	SpecHash string
+	Replicas uint64
 }
 
 // WaitOptions tune Wait.
@@ -74,6 +77,7 @@ type WaitOptions struct {
 	Interval time.Duration // between polls; 0 means one second
 	Out      io.Writer     // a progress line whenever a count changes; nil for none
 	Prefix   string        // stack prefix dropped from the names shown
+	Batch    int           // replicas added at a time on the way to WaitTarget.Replicas
 }
 
 // Wait polls until every target runs all its replicas on its current spec, healthy, and
@@ -102,9 +106,21 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 		}
 		allDone := true
 		for i, s := range statuses {
-			if line := s.progress(strings.TrimPrefix(s.Service, o.Prefix)); shown[s.Service] != line {
+			target := targets[i].Replicas
+			line := s.progress(strings.TrimPrefix(s.Service, o.Prefix))
+			if target > uint64(s.Desired) {
+				line += fmt.Sprintf(", on the way to %d, %d at a time", target, o.Batch)
+			}
+			if shown[s.Service] != line {
 				shown[s.Service] = line
 				fmt.Fprintln(o.Out, line)
+			}
+			if target > uint64(s.Desired) && s.Ready >= s.Desired && !s.updating() && (targets[i].SpecHash == "" || targets[i].SpecHash == s.SpecHash) {
+				if err := raiseReplicas(ctx, api, s.Service, min(target, uint64(s.Desired+max(o.Batch, 1)))); err != nil {
+					return err
+				}
+				allDone = false
+				continue
 			}
 			if want := targets[i].SpecHash; want != "" && s.SpecHash != want && !s.updating() {
 				return replacedError(s, strings.TrimPrefix(s.Service, o.Prefix))
@@ -112,7 +128,7 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 			if s.NoImage >= 2 && s.Ready == 0 {
 				return noImageError(s)
 			}
-			if !s.converged() {
+			if !s.converged() || target > uint64(s.Desired) {
 				allDone = false
 			}
 		}
@@ -125,6 +141,14 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 		case <-time.After(o.Interval):
 		}
 	}
+}
+
+func raiseReplicas(ctx context.Context, api engine.API, name string, n uint64) error {
+	svc, _, err := api.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspecting service %s: %w", name, err)
+	}
+	return setReplicas(ctx, api, svc, n)
 }
 
 // imageMissing matches the task errors of an image the node does not have and cannot pull.
