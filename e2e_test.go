@@ -382,7 +382,7 @@ func rollout(t *testing.T, c *client.Client, service string, deploy func()) (few
 // The random forest API: its prediction, then requests that each keep an R process busy,
 // spread over the replicas the proxy has, before and after scaling.
 func TestE2EConcurrencyAndScale(t *testing.T) {
-	needEngine(t)
+	c := needEngine(t)
 	p := newProject(t, "randomforest", "rscale-e2e-rf", "--replicas", "3", "--dashboard")
 	mustRscale(t, "deploy", p.dir)
 
@@ -403,6 +403,16 @@ func TestE2EConcurrencyAndScale(t *testing.T) {
 	waitProxyServers(t, 1)
 	if took, _ := concurrently(t, 3, slow); took < time.Duration(float64(3*sleep)*0.9) {
 		t.Errorf("3 requests on 1 replica took %s; one R process serves one at a time, so at least %s", took, time.Duration(float64(3*sleep)*0.9))
+	}
+
+	// A request longer than the health check's patience: R cannot answer its health
+	// endpoint meanwhile, and still the replica must not be killed under it.
+	before := runningTaskIDs(t, c, p.stack+"_model_server")
+	if a, err := request("GET", p.url("/asynchronousTest?seconds=25"), "", ""); err != nil || a.status != 200 {
+		t.Errorf("a 25 s request: %v %d %s", err, a.status, a.body)
+	}
+	if after := runningTaskIDs(t, c, p.stack+"_model_server"); strings.Join(before, ",") != strings.Join(after, ",") {
+		t.Errorf("the replica busy with a long request was replaced: %v, then %v", before, after)
 	}
 
 	if r := rscale(t, "scale", "web=3", "--dir", p.dir); r.code == 0 || !strings.Contains(r.stderr, `no service "web": it has model_server, proxy`) {

@@ -30,6 +30,7 @@ the R packages it uses and the R version it wants. It writes:
   .dockerignore       files kept out of the image
   .rscale/launch.R    starts the API on 0.0.0.0:$PORT with a health endpoint
   .rscale/install.R   installs the R packages while the image builds
+  .rscale/healthcheck.sh  Docker's health check: answering, or busy but not stuck
   rscale.yml          the stack: the API's replicas behind a reverse proxy
   haproxy.cfg         the proxy's configuration (with --proxy haproxy)
 

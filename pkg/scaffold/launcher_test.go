@@ -31,14 +31,14 @@ func freePort(t *testing.T) int {
 }
 
 // launch runs the generated launcher under real R in dir and waits until it answers.
-func launch(t *testing.T, dir string) string {
+func launch(t *testing.T, dir string, env ...string) string {
 	t.Helper()
 	rscript := need(t, "Rscript")
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, rscript, "--vanilla", filepath.Join(dir, ".rscale", "launch.R"))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+	cmd.Env = append(append(os.Environ(), "PORT="+strconv.Itoa(port), "HOST=127.0.0.1"), env...)
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -103,6 +103,43 @@ func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
 	base := launch(t, dir)
 	if code, body := get(t, base+"/healthz"); code != 200 || body != `{"mine":[true]}` {
 		t.Errorf("/healthz: %d %s, want the API's own answer", code, body)
+	}
+}
+
+// The generated health check passes while R answers, and while R is busy with a request
+// younger than REQUEST_TIMEOUT; it fails for a request older than that, and for a dead R.
+func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
+	need(t, "curl")
+	dir := t.TempDir()
+	api := "#* @get /slow\nfunction() { Sys.sleep(8); 'done' }\n"
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, files, false); err != nil {
+		t.Fatal(err)
+	}
+	busy := filepath.Join(dir, "busy")
+	base := launch(t, dir, "BUSY_FILE="+busy)
+	check := func(requestTimeout string) error {
+		cmd := exec.Command("sh", filepath.Join(dir, ".rscale", "healthcheck.sh"))
+		cmd.Env = append(os.Environ(), "PORT="+base[strings.LastIndex(base, ":")+1:], "HEALTH_PATH=/healthz",
+			"BUSY_FILE="+busy, "REQUEST_TIMEOUT="+requestTimeout)
+		return cmd.Run()
+	}
+	if err := check("300"); err != nil {
+		t.Errorf("idle R: the health check failed: %v", err)
+	}
+	go http.Get(base + "/slow")
+	time.Sleep(500 * time.Millisecond)
+	if err := check("300"); err != nil {
+		t.Errorf("R busy with a request of 0.5 s, timeout 300 s: the health check failed: %v", err)
+	}
+	if err := check("1"); err == nil {
+		t.Error("R busy with a request older than REQUEST_TIMEOUT: the health check passed")
 	}
 }
 

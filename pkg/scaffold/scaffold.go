@@ -36,7 +36,6 @@ type data struct {
 	Packages        []string
 	SystemLibraries []string
 	Renv            bool
-	HealthURL       string
 	TraefikRule     string
 	DashboardPort   int
 }
@@ -64,7 +63,6 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		Packages:        p.Packages,
 		SystemLibraries: sysreqs.For(p.Packages),
 		Renv:            p.Renv != nil,
-		HealthURL:       "http://127.0.0.1:" + strconv.Itoa(o.Port) + o.HealthPath,
 		TraefikRule:     TraefikRule(p.API),
 	}
 	if d.Image == "" {
@@ -83,6 +81,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		{".dockerignore", "dockerignore.tmpl"},
 		{".rscale/launch.R", "launch.R.tmpl"},
 		{".rscale/install.R", "install.R.tmpl"},
+		{".rscale/healthcheck.sh", "healthcheck.sh.tmpl"},
 		{o.StackFile, "stack.yml.tmpl"},
 	}
 	if o.Proxy == ProxyHAProxy {

@@ -3,6 +3,8 @@ package scaffold
 import (
 	"context"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,8 +50,11 @@ func TestGeneratedStackConvertsLikeDockerStackDeploy(t *testing.T) {
 			if u := api.UpdateConfig; u.Order != "start-first" || u.FailureAction != "rollback" {
 				t.Errorf("update config %+v", u)
 			}
-			if hc := api.TaskTemplate.ContainerSpec.Healthcheck; hc == nil || !strings.HasSuffix(hc.Test[len(hc.Test)-1], o.HealthPath) {
-				t.Errorf("healthcheck %+v", hc)
+			if hc := api.TaskTemplate.ContainerSpec.Healthcheck; hc == nil || !reflect.DeepEqual(hc.Test, []string{"CMD", "sh", "/app/.rscale/healthcheck.sh"}) {
+				t.Errorf("healthcheck %+v, want the generated script", hc)
+			}
+			if env := api.TaskTemplate.ContainerSpec.Env; !slices.Contains(env, "HEALTH_PATH="+o.HealthPath) {
+				t.Errorf("env %v lacks the health path the script asks", env)
 			}
 			if api.Labels[stack.LabelNamespace] != c.project || proxy.Labels[stack.LabelNamespace] != c.project {
 				t.Error("services lack the stack namespace label")

@@ -30,4 +30,14 @@ if (!(health_path %in% served_paths(api))) {
                          serializer = plumber::serializer_unboxed_json())
 }
 
+# In a container, note when each request starts: the health check (.rscale/healthcheck.sh)
+# then tells a replica busy with a long request from a stuck one.
+busy_file <- Sys.getenv("BUSY_FILE")
+if (nzchar(busy_file)) {
+  api <- plumber::pr_hook(api, "preroute", function(...) {
+    file.create(busy_file, showWarnings = FALSE)
+    invisible(NULL)
+  })
+}
+
 plumber::pr_run(api, host = host, port = port)
