@@ -198,8 +198,15 @@ func sleepURL(r running, d time.Duration) string {
 	return fmt.Sprintf("%s/sleep?seconds=%g", r.url, d.Seconds())
 }
 
+// warm sends each of n workers one request: R's first answer is slow while it loads code,
+// and that is not what the timing tests measure. n requests at once each take a worker.
+func warm(r running, n int) {
+	together(repeat(sleepURL(r, 300*time.Millisecond), n)...)
+}
+
 func TestRequestsSpreadOverWorkersAndQueue(t *testing.T) {
 	r := start(t, nil)
+	warm(r, 4)
 	answers, took := together(repeat(sleepURL(r, sleep), 4)...)
 	pids := map[int]bool{}
 	for _, a := range answers {
@@ -221,9 +228,7 @@ func TestRequestsSpreadOverWorkersAndQueue(t *testing.T) {
 
 func TestFastRequestsDoNotWaitBehindSlowOnes(t *testing.T) {
 	r := start(t, nil)
-	// Each R process is slow on its first request (R loads the serializer's code); that is
-	// not what this test is about.
-	together(repeat(r.url+"/fast", 8)...)
+	warm(r, 4)
 	slow := make(chan []answer)
 	go func() {
 		answers, _ := together(repeat(sleepURL(r, 3*time.Second), 3)...)
