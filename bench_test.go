@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -341,16 +340,7 @@ rscale deploy (image build included) rolls the replicas over one at a time, star
 | %d | %d | %s | %.1f s |
 
 Target: 0 failed requests: %s.%s
-`, p.s5Replicas, p.s5Replicas, r.Total.Requests, failed, codesText(r.Total.Codes), took.Seconds(), verdict(failed == 0), errs)
-}
-
-func codesText(m map[string]int) string {
-	var parts []string
-	for code, n := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", code, n))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
+`, p.s5Replicas, p.s5Replicas, r.Total.Requests, failed, r.Total.CodeSummary(), took.Seconds(), verdict(failed == 0), errs)
 }
 
 // mixedLoad is S2's load: 10 % slow (1 s), 90 % fast, open loop at half the capacity of n

@@ -294,6 +294,11 @@ func TestE2EDeployLifecycle(t *testing.T) {
 		t.Errorf("ps -o json: %+v", ps)
 	}
 
+	listed := mustRscale(t, "ps", p.dir, "--tasks").stdout
+	if n := len(regexp.MustCompile(`(?m)^`+p.stack+`_model_server\.[123] +running +running`).FindAllString(listed, -1)); n != 3 {
+		t.Errorf("ps --tasks lists %d running replicas of model_server, want 3:\n%s", n, listed)
+	}
+
 	logs := mustRscale(t, "logs", "model_server", "--dir", p.dir, "--tail", "5").stdout
 	if !regexp.MustCompile(`(?m)^model_server\.[123] \| Running plumber API`).MatchString(logs) {
 		t.Errorf("logs lack a replica-prefixed line from plumber:\n%s", logs)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -115,7 +114,7 @@ func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error 
 	} else {
 		plan, err := deploy.NewPlan(ctx, o.stackFile(), o.name)
 		if err != nil {
-			return fmt.Errorf("no URL given, and none found in a stack file: %w", err)
+			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
 		}
 		urls := deploy.URLs(plan.Spec)
 		if len(urls) == 0 {
@@ -181,7 +180,7 @@ func printReport(w io.Writer, r *loadgen.Report) error {
 	}
 	for _, e := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.Requests, 100*e.SuccessRatio, e.PerSecond,
-			millis(e.P50), millis(e.P90), millis(e.P99), millis(e.P999), millis(e.Max), codes(e.Codes))
+			millis(e.P50), millis(e.P90), millis(e.P99), millis(e.P999), millis(e.Max), e.CodeSummary())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -199,17 +198,4 @@ func millis(ms float64) string {
 		return fmt.Sprintf("%.2fs", ms/1000)
 	}
 	return fmt.Sprintf("%.1fms", ms)
-}
-
-func codes(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func newBuildCmd(s Streams) *cobra.Command {
@@ -26,12 +27,11 @@ the last lines it printed, such as the R error of a package that would not insta
 			if err != nil {
 				return err
 			}
-			api, err := connect(ctx)
-			if err != nil {
+			var refs map[string]string
+			err = withEngine(ctx, func(api engine.API) error {
+				refs, err = deploy.BuildImages(ctx, api, p, deploy.BuildOptions{Progress: s.ErrOut, Verbose: verbose})
 				return err
-			}
-			defer api.Close()
-			refs, err := deploy.BuildImages(ctx, api, p, deploy.BuildOptions{Progress: s.ErrOut, Verbose: verbose})
+			})
 			if err != nil {
 				return err
 			}

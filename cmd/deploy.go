@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 type deployOptions struct {
@@ -38,20 +39,17 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 			if err != nil {
 				return err
 			}
-			api, err := connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer api.Close()
-			r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
-				Build: !o.noBuild, Init: !o.noInit,
-				AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-				Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
+			return withEngine(ctx, func(api engine.API) error {
+				r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
+					Build: !o.noBuild, Init: !o.noInit,
+					AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
+					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
+				})
+				if err != nil {
+					return err
+				}
+				return printDeployed(s, r, o.detach)
 			})
-			if err != nil {
-				return err
-			}
-			return printDeployed(s, r, o.detach)
 		},
 	}
 	o.register(c)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func newDownCmd(s Streams) *cobra.Command {
@@ -26,19 +27,13 @@ removes its configs, secrets and networks, so the stack can be deployed again at
 			if err != nil {
 				return err
 			}
-			api, err := connect(ctx)
-			if err != nil {
+			return withEngine(ctx, func(api engine.API) error {
+				removed, err := deploy.Remove(ctx, api, name, s.ErrOut, timeout)
+				if err == nil && !removed {
+					fmt.Fprintf(s.ErrOut, "nothing to remove: stack %s is not deployed\n", name)
+				}
 				return err
-			}
-			defer api.Close()
-			removed, err := deploy.Remove(ctx, api, name, s.ErrOut, timeout)
-			if err != nil {
-				return err
-			}
-			if !removed {
-				fmt.Fprintf(s.ErrOut, "nothing to remove: stack %s is not deployed\n", name)
-			}
-			return nil
+			})
 		},
 	}
 	f.register(c)

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func newLogsCmd(s Streams) *cobra.Command {
@@ -23,12 +24,9 @@ func newLogsCmd(s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer api.Close()
-			return deploy.Logs(ctx, api, name, args, o, s.Out)
+			return withEngine(ctx, func(api engine.API) error {
+				return deploy.Logs(ctx, api, name, args, o, s.Out)
+			})
 		},
 	}
 	f.registerFile(c, "")

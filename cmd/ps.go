@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func newPsCmd(s Streams) *cobra.Command {
@@ -31,12 +32,11 @@ func newPsCmd(s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			api, err := connect(ctx)
-			if err != nil {
+			var infos []deploy.ServiceInfo
+			err = withEngine(ctx, func(api engine.API) error {
+				infos, err = deploy.Describe(ctx, api, name)
 				return err
-			}
-			defer api.Close()
-			infos, err := deploy.Describe(ctx, api, name)
+			})
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/deploy"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func newScaleCmd(s Streams) *cobra.Command {
@@ -39,32 +40,13 @@ is checked before anything changes; then scale waits until the replicas run.`,
 					return usageError{err}
 				}
 			}
-			api, err := connect(ctx)
-			if err != nil {
-				return err
-			}
-			defer api.Close()
-			targets, err := deploy.ResolveScale(ctx, api, name, parsed)
-			if err != nil {
-				return usageError{err}
-			}
-			if batch == 0 {
-				batch = deploy.DefaultBatch(ctx, api)
-			}
-			if detach {
-				batch = 0 // nobody would add the rest
-			}
-			if err := deploy.Scale(ctx, api, targets, batch); err != nil {
-				return err
-			}
-			if detach {
-				return nil
-			}
-			waits := make([]deploy.WaitTarget, len(targets))
-			for i, t := range targets {
-				waits[i] = deploy.WaitTarget{Service: t.Service.Spec.Name, Replicas: t.Replicas}
-			}
-			return deploy.Wait(ctx, api, waits, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_", Batch: batch})
+			return withEngine(ctx, func(api engine.API) error {
+				targets, err := deploy.ResolveScale(ctx, api, name, parsed)
+				if err != nil {
+					return usageError{err}
+				}
+				return deploy.Scale(ctx, api, targets, detach, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_", Batch: batch})
+			})
 		},
 	}
 	f.register(c)

@@ -60,9 +60,14 @@ func (f *stackFlags) load(ctx context.Context, args []string) (*types.Project, s
 	return p, name, err
 }
 
-// connect opens the engine; commands close it when done.
-func connect(ctx context.Context) (engine.API, error) {
-	return engine.Connect(ctx)
+// withEngine connects to the Docker engine, runs f with it, and closes the connection.
+func withEngine(ctx context.Context, f func(engine.API) error) error {
+	api, err := engine.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer api.Close()
+	return f(api)
 }
 
 const defaultTimeout = 5 * time.Minute

@@ -168,6 +168,32 @@ func contentName(name string, data []byte) string {
 // objectRef is the name and ID a service's config or secret reference must carry.
 type objectRef struct{ name, id string }
 
+// contentObject is a config or secret of the stack as the file names it, with its content.
+type contentObject struct {
+	name   string
+	data   []byte
+	create func(name string) (id string, err error)
+}
+
+// ensureContentNamed creates, under content-derived names, the configs or secrets (kind) the
+// swarm does not have yet, and returns each one's reference by the name the file gives it.
+func ensureContentNamed(kind string, have map[string]string, objects []contentObject, out io.Writer) (map[string]objectRef, error) {
+	refs := map[string]objectRef{}
+	for _, o := range objects {
+		name := contentName(o.name, o.data)
+		id, ok := have[name]
+		if !ok {
+			var err error
+			if id, err = o.create(name); err != nil {
+				return nil, fmt.Errorf("creating %s %s: %w", kind, name, err)
+			}
+			fmt.Fprintf(out, "%s %s created\n", kind, name)
+		}
+		refs[o.name] = objectRef{name, id}
+	}
+	return refs, nil
+}
+
 func ensureConfigs(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
 	list, err := api.ConfigList(ctx, swarm.ConfigListOptions{})
 	if err != nil {
@@ -177,21 +203,15 @@ func ensureConfigs(ctx context.Context, api engine.API, spec *stack.Spec, out io
 	for _, c := range list {
 		have[c.Spec.Name] = c.ID
 	}
-	refs := map[string]objectRef{}
-	for _, c := range spec.Configs {
-		c.Name = contentName(c.Name, c.Data)
-		id, ok := have[c.Name]
-		if !ok {
+	objects := make([]contentObject, len(spec.Configs))
+	for i, c := range spec.Configs {
+		objects[i] = contentObject{name: c.Name, data: c.Data, create: func(name string) (string, error) {
+			c.Name = name
 			resp, err := api.ConfigCreate(ctx, c)
-			if err != nil {
-				return nil, fmt.Errorf("creating config %s: %w", c.Name, err)
-			}
-			id = resp.ID
-			fmt.Fprintf(out, "config %s created\n", c.Name)
-		}
-		refs[originalName(c.Name)] = objectRef{c.Name, id}
+			return resp.ID, err
+		}}
 	}
-	return refs, nil
+	return ensureContentNamed("config", have, objects, out)
 }
 
 func ensureSecrets(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
@@ -206,21 +226,15 @@ func ensureSecrets(ctx context.Context, api engine.API, spec *stack.Spec, out io
 	for _, s := range list {
 		have[s.Spec.Name] = s.ID
 	}
-	refs := map[string]objectRef{}
-	for _, s := range spec.Secrets {
-		s.Name = contentName(s.Name, s.Data)
-		id, ok := have[s.Name]
-		if !ok {
+	objects := make([]contentObject, len(spec.Secrets))
+	for i, s := range spec.Secrets {
+		objects[i] = contentObject{name: s.Name, data: s.Data, create: func(name string) (string, error) {
+			s.Name = name
 			resp, err := api.SecretCreate(ctx, s)
-			if err != nil {
-				return nil, fmt.Errorf("creating secret %s: %w", s.Name, err)
-			}
-			id = resp.ID
-			fmt.Fprintf(out, "secret %s created\n", s.Name)
-		}
-		refs[originalName(s.Name)] = objectRef{s.Name, id}
+			return resp.ID, err
+		}}
 	}
-	return refs, nil
+	return ensureContentNamed("secret", have, objects, out)
 }
 
 // removeUnusedConfigs removes the stack's configs that newer content replaced, keeping those
@@ -247,11 +261,6 @@ func removeUnusedConfigs(ctx context.Context, api engine.API, namespace string, 
 			fmt.Fprintf(out, "config %s removed (replaced)\n", c.Spec.Name)
 		}
 	}
-}
-
-// originalName strips the content suffix contentName added.
-func originalName(name string) string {
-	return name[:len(name)-11]
 }
 
 // refer points a service's config and secret references at what ensureConfigs and ensureSecrets made.

@@ -194,7 +194,7 @@ func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.calls = nil
-	if err := Scale(ctx, f, targets, 0); err != nil {
+	if err := Scale(ctx, f, targets, true, WaitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
@@ -343,7 +343,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Scale(ctx, f, targets, 0); err != nil {
+	if err := Scale(ctx, f, targets, true, WaitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	replicasNow := func() uint64 {
@@ -444,10 +444,7 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.calls = nil
-	if err := Scale(ctx, f, targets, 4); err != nil {
-		t.Fatal(err)
-	}
-	if err := Wait(ctx, f, []WaitTarget{{Service: "demo_model_server", Replicas: 10}}, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Batch: 4}); err != nil {
+	if err := Scale(ctx, f, targets, false, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Batch: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.calls, want) {

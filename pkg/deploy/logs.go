@@ -36,12 +36,9 @@ func Logs(ctx context.Context, api engine.API, namespace string, only []string, 
 	}
 	var chosen []swarm.Service
 	for _, name := range only {
-		svc, ok := services[name]
-		if !ok {
-			svc, ok = services[namespace+"_"+name]
-		}
-		if !ok {
-			return fmt.Errorf("stack %s has no service %q", namespace, name)
+		svc, err := findService(services, namespace, name)
+		if err != nil {
+			return err
 		}
 		chosen = append(chosen, svc)
 	}

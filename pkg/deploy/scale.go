@@ -47,6 +47,21 @@ func CheckMaxReplicas(args []ScaleArg, namespace string, limits map[string]uint6
 	return nil
 }
 
+// findService finds a service of the stack by its name with or without the stack prefix.
+func findService(existing map[string]swarm.Service, namespace, name string) (swarm.Service, error) {
+	if svc, ok := existing[name]; ok {
+		return svc, nil
+	}
+	if svc, ok := existing[namespace+"_"+name]; ok {
+		return svc, nil
+	}
+	known := make([]string, 0, len(existing))
+	for full := range existing {
+		known = append(known, ShortName(namespace, full))
+	}
+	return swarm.Service{}, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
+}
+
 // ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
 type ScaleTarget struct {
 	Service  swarm.Service
@@ -65,16 +80,9 @@ func ResolveScale(ctx context.Context, api engine.API, namespace string, args []
 	}
 	var targets []ScaleTarget
 	for _, arg := range args {
-		svc, ok := existing[arg.Service]
-		if !ok {
-			svc, ok = existing[namespace+"_"+arg.Service]
-		}
-		if !ok {
-			var known []string
-			for full := range existing {
-				known = append(known, strings.TrimPrefix(full, namespace+"_"))
-			}
-			return nil, fmt.Errorf("stack %s has no service %q: it has %s", namespace, arg.Service, strings.Join(sorted(known), ", "))
+		svc, err := findService(existing, namespace, arg.Service)
+		if err != nil {
+			return nil, err
 		}
 		if svc.Spec.Mode.Replicated == nil {
 			return nil, fmt.Errorf("service %s runs one task per node (global mode) and cannot be scaled", svc.Spec.Name)
@@ -84,14 +92,26 @@ func ResolveScale(ctx context.Context, api engine.API, namespace string, args []
 	return targets, nil
 }
 
-// Scale sets the replicas of each target.
-func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, batch int) error {
-	for _, t := range targets {
-		if err := setReplicas(ctx, api, t.Service, firstStep(currentReplicas(t.Service), t.Replicas, batch)); err != nil {
+// Scale sets the replicas of each target and waits, as o says, until they run and are
+// healthy; replicas are added o.Batch at a time (0: DefaultBatch). Detached, it asks for
+// every replica at once and returns.
+func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, detach bool, o WaitOptions) error {
+	if detach {
+		o.Batch = 0 // nobody would add the rest
+	} else if o.Batch == 0 {
+		o.Batch = DefaultBatch(ctx, api)
+	}
+	waits := make([]WaitTarget, len(targets))
+	for i, t := range targets {
+		if err := setReplicas(ctx, api, t.Service, firstStep(currentReplicas(t.Service), t.Replicas, o.Batch)); err != nil {
 			return err
 		}
+		waits[i] = WaitTarget{Service: t.Service.Spec.Name, Replicas: t.Replicas}
 	}
-	return nil
+	if detach {
+		return nil
+	}
+	return Wait(ctx, api, waits, o)
 }
 
 // firstStep is how many replicas to ask Swarm for now, on the way from current to target:

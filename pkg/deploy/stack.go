@@ -53,10 +53,8 @@ func NewPlan(ctx context.Context, file, name string) (*Plan, error) {
 
 // Result is what a deploy did.
 type Result struct {
-	Stack    string
-	Services []string // full names
-	Changes  []Change
-	URLs     []string
+	Stack string
+	URLs  []string // where the proxy serves the API
 }
 
 // LoadStack reads a stack file and decides the stack's name.
@@ -66,7 +64,7 @@ func LoadStack(ctx context.Context, file, name string) (*types.Project, string, 
 		return nil, "", err
 	}
 	if name == "" {
-		name = StackNameOf(p)
+		name, _ = rscaleExtension(p)["stack"].(string)
 	}
 	if name == "" {
 		abs, _ := filepath.Abs(file)
@@ -80,21 +78,16 @@ func LoadStack(ctx context.Context, file, name string) (*types.Project, string, 
 	return p, name, nil
 }
 
-// StackNameOf is the name init recorded in the stack file (x-rscale: stack:), or "".
-func StackNameOf(p *types.Project) string {
-	ext, ok := p.Extensions["x-rscale"].(map[string]any)
-	if !ok {
-		return ""
-	}
-	name, _ := ext["stack"].(string)
-	return name
+// rscaleExtension is what init records for rscale in the stack file, under x-rscale:.
+func rscaleExtension(p *types.Project) map[string]any {
+	ext, _ := p.Extensions["x-rscale"].(map[string]any)
+	return ext
 }
 
 // MaxReplicas is, per service, the most replicas the stack's proxy has room for (x-rscale:
 // max_replicas:, which init writes for HAProxy); a service not named has no limit.
 func MaxReplicas(p *types.Project) map[string]uint64 {
-	ext, _ := p.Extensions["x-rscale"].(map[string]any)
-	limits, _ := ext["max_replicas"].(map[string]any)
+	limits, _ := rscaleExtension(p)["max_replicas"].(map[string]any)
 	out := map[string]uint64{}
 	for service, v := range limits {
 		switch n := v.(type) {
@@ -157,11 +150,10 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Stack: name, Changes: changes, URLs: URLs(spec)}
+	r := &Result{Stack: name, URLs: URLs(spec)}
 	var targets []WaitTarget
 	for _, c := range changes {
 		if c.Action != "removed" {
-			r.Services = append(r.Services, c.Service)
 			targets = append(targets, WaitTarget{Service: c.Service, SpecHash: c.SpecHash, Replicas: c.Replicas})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -141,6 +142,19 @@ type Stats struct {
 	P999         float64        `json:"p99_9_ms"`
 	Max          float64        `json:"max_ms"`
 	Errors       []string       `json:"errors,omitempty"` // the first few distinct ones
+}
+
+// CodeSummary lists the status codes and their counts: "200:1350 503:12".
+func (s Stats) CodeSummary() string {
+	codes := make([]string, 0, len(s.Codes))
+	for code := range s.Codes {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for i, code := range codes {
+		codes[i] = fmt.Sprintf("%s:%d", code, s.Codes[code])
+	}
+	return strings.Join(codes, " ")
 }
 
 type series struct {

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -94,6 +95,9 @@ func TestClosedLoopCountsCodesAndLatencies(t *testing.T) {
 	}
 	if r.Total.Requests != total || r.Total.Codes["500"] != s.counts["/fail"][500] {
 		t.Errorf("total %+v, the server answered %d", r.Total, total)
+	}
+	if got, want := r.Total.CodeSummary(), fmt.Sprintf("200:%d 500:%d", total-s.counts["/fail"][500], s.counts["/fail"][500]); got != want {
+		t.Errorf("code summary %q, want %q", got, want)
 	}
 	if fail := endpoint(t, r, "GET /fail"); fail.SuccessRatio != 0 {
 		t.Errorf("/fail success ratio %g", fail.SuccessRatio)

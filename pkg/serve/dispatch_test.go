@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -112,5 +113,31 @@ func TestDispatchDropsDeadWorkersAndTakesIdleOnes(t *testing.T) {
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	if backoff(1) != 250*time.Millisecond || backoff(2) != 500*time.Millisecond || backoff(20) != 30*time.Second {
 		t.Errorf("backoff: %s %s %s", backoff(1), backoff(2), backoff(20))
+	}
+}
+
+func TestValidateSaysWhatToChange(t *testing.T) {
+	for _, c := range []struct {
+		change func(*Options)
+		want   string
+	}{
+		{func(o *Options) { o.Workers = 0 }, "at least 1 worker"},
+		{func(o *Options) { o.Workers, o.MaxWorkers = 4, 2 }, "raise --max-workers"},
+		{func(o *Options) { o.MinWorkers = o.Workers + 1 }, "more than --workers"},
+		{func(o *Options) { o.Port = 70000 }, "0 picks a free one"},
+		{func(o *Options) { o.MaxQueue = -1 }, "use 0 to answer 503"},
+		{func(o *Options) { o.QueueTimeout = 0 }, "must be more than 0"},
+		{func(o *Options) { o.HealthPath = "healthz" }, "must start with /"},
+		{func(o *Options) { o.LogFormat = "xml" }, "choose text or json"},
+		{func(o *Options) { o.MinWorkers, o.MaxWorkers = 0, 8 }, "keep at least 1 worker"},
+	} {
+		o := DefaultOptions()
+		c.change(&o)
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want %q", err, c.want)
+		}
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
 	}
 }

@@ -71,13 +71,13 @@ func (o Options) Validate() error {
 	case o.Workers < 1:
 		return fmt.Errorf("--workers %d: serve needs at least 1 worker", o.Workers)
 	case o.MaxWorkers != 0 && o.MaxWorkers < max(o.Workers, o.MinWorkers):
-		return fmt.Errorf("--max-workers %d is fewer than --workers or --min-workers", o.MaxWorkers)
+		return fmt.Errorf("--max-workers %d is fewer than --workers or --min-workers: raise --max-workers, or lower the others", o.MaxWorkers)
 	case o.MinWorkers < 0 || (o.MaxWorkers != 0 && o.MinWorkers < 1):
 		return fmt.Errorf("--min-workers %d: with --max-workers, keep at least 1 worker", o.MinWorkers)
 	case o.MinWorkers > o.Workers:
 		return fmt.Errorf("--min-workers %d is more than --workers %d, the number serve starts with", o.MinWorkers, o.Workers)
 	case o.Port < 0 || o.Port > 65535:
-		return fmt.Errorf("--port %d is out of range: a port is a number from 1 to 65535", o.Port)
+		return fmt.Errorf("--port %d is out of range: a port is a number from 1 to 65535 (0 picks a free one)", o.Port)
 	case o.MaxQueue < 0:
 		return fmt.Errorf("--max-queue %d: use 0 to answer 503 whenever every worker is busy", o.MaxQueue)
 	case o.QueueTimeout <= 0 || o.RequestTimeout <= 0 || o.Grace < 0:

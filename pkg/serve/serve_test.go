@@ -301,6 +301,34 @@ func TestKilledWorkerIsReplacedAndOnlyItsRequestFails(t *testing.T) {
 	}
 }
 
+// A worker that is alive but fails its health check is replaced.
+func TestUnhealthyWorkerIsReplaced(t *testing.T) {
+	dir := t.TempDir()
+	api := "#* @get /healthz\nfunction(res) { if (file.exists('sick')) res$status <- 500; 'ok' }\n\n#* @get /fast\nfunction() 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, func(o *Options) { o.Dir, o.Workers, o.HealthInterval = dir, 1, 200*time.Millisecond })
+	pid := status(t, r).Workers[0].PID
+	if err := os.WriteFile(filepath.Join(dir, "sick"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, r, func(s Status) bool { return s.Restarts >= 1 })
+	if err := os.Remove(filepath.Join(dir, "sick")); err != nil {
+		t.Fatal(err)
+	}
+	s := waitStatus(t, r, func(s Status) bool { return countState(s, stateIdle) == 1 })
+	if s.Workers[0].PID == pid {
+		t.Errorf("the unhealthy R process %d still serves", pid)
+	}
+	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+		t.Errorf("the unhealthy R process %d is still there: %v", pid, err)
+	}
+	if a := get(context.Background(), r.url+"/fast"); a.status != 200 {
+		t.Errorf("after the replacement: %+v", a)
+	}
+}
+
 func TestQueueLimitsAnswer503(t *testing.T) {
 	r := start(t, func(o *Options) { o.Workers, o.MaxQueue, o.QueueTimeout = 1, 1, time.Second })
 	busy := make(chan answer)
