@@ -130,7 +130,7 @@ func quickerHealthChecks(t *testing.T, file string) {
 	}
 	s := string(data)
 	for old, quick := range map[string]string{
-		"interval: 10s": "interval: 2s", "start_period: 60s": "start_period: 20s", "retries: 6": "retries: 3", "monitor: 30s": "monitor: 5s",
+		"start_period: 60s": "start_period: 20s", "monitor: 30s": "monitor: 5s",
 	} {
 		if strings.Count(s, old) != 1 {
 			t.Fatalf("%s: expected one %q to shorten", file, old)

@@ -127,7 +127,8 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	check := func(requestTimeout string) error {
 		cmd := exec.Command("sh", filepath.Join(dir, ".rscale", "healthcheck.sh"))
 		cmd.Env = append(os.Environ(), "PORT="+base[strings.LastIndex(base, ":")+1:], "HEALTH_PATH=/healthz",
-			"BUSY_FILE="+busy, "REQUEST_TIMEOUT="+requestTimeout)
+			"BUSY_FILE="+busy, "REQUEST_TIMEOUT="+requestTimeout,
+			"HEALTH_STATE="+filepath.Join(dir, "healthy"), "HEALTH_PAUSE=0")
 		return cmd.Run()
 	}
 	if err := check("300"); err != nil {
