@@ -29,8 +29,8 @@ const LabelSpecHash = "io.rscale.spec-hash"
 type Options struct {
 	Prune bool // remove the stack's services that the file no longer has
 	Out   io.Writer
-	// Batch caps the replicas a service gains at once; Wait adds the rest. 0: no cap.
-	Batch int
+	// Ramp caps the replicas a service gains at once; Wait adds the rest. nil: no cap.
+	Ramp *Ramp
 }
 
 // LabelFileReplicas records the replicas the stack file asked for at the last deploy: while
@@ -81,7 +81,7 @@ func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]
 		switch {
 		case !ok:
 			s.Labels = withLabel(s.Labels, LabelFileReplicas, fileReplicas(s))
-			wanted := startReplicas(&s, 0, o.Batch)
+			wanted := startReplicas(&s, 0, o.Ramp)
 			if _, err := api.ServiceCreate(ctx, s, swarm.ServiceCreateOptions{}); err != nil {
 				return changes, fmt.Errorf("creating service %s: %w", s.Name, err)
 			}
@@ -92,7 +92,7 @@ func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]
 			if kept, n := keepScaledReplicas(&s, current); kept {
 				fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
 			}
-			wanted := startReplicas(&s, currentReplicas(current), o.Batch)
+			wanted := startReplicas(&s, currentReplicas(current), o.Ramp)
 			if _, err := api.ServiceUpdate(ctx, current.ID, current.Version, s, swarm.ServiceUpdateOptions{}); err != nil {
 				return changes, fmt.Errorf("updating service %s: %w", s.Name, err)
 			}
@@ -298,15 +298,15 @@ func refer(s *swarm.ServiceSpec, configs, secrets map[string]objectRef) {
 	s.TaskTemplate.ContainerSpec = cs
 }
 
-// startReplicas caps the replicas s asks for at current + batch (see firstStep), and
-// returns the number it is to reach.
-func startReplicas(s *swarm.ServiceSpec, current uint64, batch int) uint64 {
+// startReplicas caps the replicas s asks for as the ramp says, and returns the number it is
+// to reach.
+func startReplicas(s *swarm.ServiceSpec, current uint64, ramp *Ramp) uint64 {
 	r := s.Mode.Replicated
 	if r == nil || r.Replicas == nil {
 		return 0
 	}
 	wanted := *r.Replicas
-	if first := firstStep(current, wanted, batch); first != wanted {
+	if first := ramp.First(current, wanted); first != wanted {
 		mode := *r
 		mode.Replicas = &first
 		s.Mode.Replicated = &mode

@@ -418,7 +418,7 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeEngine()
 	f.converge = true
-	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Batch: 2})
+	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Ramp: &Ramp{Window: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,14 +428,14 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	}
 	var out strings.Builder
 	err = Wait(ctx, f, []WaitTarget{{Service: changes[0].Service, SpecHash: changes[0].SpecHash, Replicas: changes[0].Replicas}},
-		WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Out: &out, Prefix: "demo_", Batch: 2})
+		WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Out: &out, Prefix: "demo_", Ramp: &Ramp{Window: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if svc, _, _ = f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{}); *svc.Spec.Mode.Replicated.Replicas != 3 {
 		t.Errorf("after the wait: %d replicas, want 3", *svc.Spec.Mode.Replicated.Replicas)
 	}
-	if !strings.Contains(out.String(), "on the way to 3, 2 at a time") {
+	if !strings.Contains(out.String(), "on the way to 3, at most 2 starting at a time") {
 		t.Errorf("progress %q", out.String())
 	}
 
@@ -444,7 +444,7 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.calls = nil
-	if err := Scale(ctx, f, targets, false, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Batch: 4}); err != nil {
+	if err := Scale(ctx, f, targets, false, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Ramp: &Ramp{Window: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.calls, want) {

@@ -93,17 +93,19 @@ func ResolveScale(ctx context.Context, api engine.API, namespace string, args []
 }
 
 // Scale sets the replicas of each target and waits, as o says, until they run and are
-// healthy; replicas are added o.Batch at a time (0: DefaultBatch). Detached, it asks for
-// every replica at once and returns.
+// healthy; replicas are added as a ramp allows (o.Batch starting at a time; 0: the default).
+// Detached, it asks for every replica at once and returns.
 func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, detach bool, o WaitOptions) error {
-	if detach {
-		o.Batch = 0 // nobody would add the rest
-	} else if o.Batch == 0 {
-		o.Batch = DefaultBatch(ctx, api)
+	var ramp *Ramp // detached, nobody would add the rest
+	if !detach {
+		if ramp = o.Ramp; ramp == nil {
+			ramp = NewRamp(ctx, api, o.Batch)
+		}
+		o.Ramp = ramp
 	}
 	waits := make([]WaitTarget, len(targets))
 	for i, t := range targets {
-		if err := setReplicas(ctx, api, t.Service, firstStep(currentReplicas(t.Service), t.Replicas, o.Batch)); err != nil {
+		if err := setReplicas(ctx, api, t.Service, ramp.First(currentReplicas(t.Service), t.Replicas)); err != nil {
 			return err
 		}
 		waits[i] = WaitTarget{Service: t.Service.Spec.Name, Replicas: t.Replicas}
@@ -112,17 +114,6 @@ func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, detach bo
 		return nil
 	}
 	return Wait(ctx, api, waits, o)
-}
-
-// firstStep is how many replicas to ask Swarm for now, on the way from current to target:
-// Swarm starts every added replica at once, and a hundred R processes starting together on
-// a few cores fail their health checks and restart, over and over. Wait adds the rest,
-// batch by batch, as they become healthy.
-func firstStep(current, target uint64, batch int) uint64 {
-	if batch <= 0 || target <= current+uint64(batch) {
-		return target
-	}
-	return current + uint64(batch)
 }
 
 func currentReplicas(svc swarm.Service) uint64 {
@@ -141,13 +132,4 @@ func setReplicas(ctx context.Context, api engine.API, svc swarm.Service, n uint6
 		return fmt.Errorf("scaling %s: %w", spec.Name, err)
 	}
 	return nil
-}
-
-// DefaultBatch is how many replicas rscale starts at a time: four per CPU of the node.
-func DefaultBatch(ctx context.Context, api engine.API) int {
-	info, err := api.Info(ctx)
-	if err != nil || info.NCPU < 1 {
-		return 8
-	}
-	return 4 * info.NCPU
 }

@@ -26,7 +26,7 @@ type StackOptions struct {
 	Detach        bool
 	Timeout       time.Duration
 	Verbose       bool
-	Batch         int       // replicas started at a time; 0: DefaultBatch
+	Batch         int       // most replicas starting at a time; 0: DefaultWindow
 	Progress      io.Writer // build steps, changes and convergence
 }
 
@@ -139,14 +139,11 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 			return nil, err
 		}
 	}
-	batch := o.Batch
-	if batch == 0 {
-		batch = DefaultBatch(ctx, api)
+	var ramp *Ramp // detached, nobody would add the rest
+	if !o.Detach {
+		ramp = NewRamp(ctx, api, o.Batch)
 	}
-	if o.Detach {
-		batch = 0 // nobody would add the rest
-	}
-	changes, err := Apply(ctx, api, spec, Options{Prune: o.Prune, Out: progress, Batch: batch})
+	changes, err := Apply(ctx, api, spec, Options{Prune: o.Prune, Out: progress, Ramp: ramp})
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +156,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	}
 	if !o.Detach {
 		fmt.Fprintln(progress, "Waiting for every replica to run and be healthy...")
-		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: name + "_", Batch: batch}); err != nil {
+		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: name + "_", Ramp: ramp}); err != nil {
 			return r, err
 		}
 	}

@@ -63,8 +63,7 @@ var ErrRolledBack = errors.New("rolled back")
 
 // WaitTarget is a service to wait for. With SpecHash set, the service must still carry that
 // spec: one that Swarm rolled back to its previous spec is reported as ErrRolledBack. With
-// Replicas above the service's count, Wait raises the count by WaitOptions.Batch each time
-// the replicas it has are healthy.
+// Replicas above the service's count, Wait raises the count as WaitOptions.Ramp allows.
 type WaitTarget struct {
 	Service  string
 	SpecHash string
@@ -74,17 +73,18 @@ type WaitTarget struct {
 // WaitOptions tune Wait.
 type WaitOptions struct {
 	Timeout  time.Duration
-	Interval time.Duration // between polls; 0 means one second
+	Interval time.Duration // between polls; 0 means half a second
 	Out      io.Writer     // a progress line whenever a count changes; nil for none
 	Prefix   string        // stack prefix dropped from the names shown
-	Batch    int           // replicas added at a time on the way to WaitTarget.Replicas
+	Batch    int           // most replicas starting at a time on the way to WaitTarget.Replicas; 0: DefaultWindow
+	Ramp     *Ramp         // how to add them; nil: NewRamp with Batch
 }
 
 // Wait polls until every target runs all its replicas on its current spec, healthy, and
 // Swarm is not updating it.
 func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptions) error {
 	if o.Interval == 0 {
-		o.Interval = time.Second
+		o.Interval = 500 * time.Millisecond
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -96,6 +96,11 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 		names[i] = t.Service
 	}
 	shown := map[string]string{}
+	for _, t := range targets {
+		if o.Ramp == nil && t.Replicas > 0 {
+			o.Ramp = NewRamp(ctx, api, o.Batch)
+		}
+	}
 	for {
 		statuses, err := Statuses(ctx, api, names)
 		if err != nil {
@@ -109,18 +114,18 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 			target := targets[i].Replicas
 			line := s.progress(strings.TrimPrefix(s.Service, o.Prefix))
 			if target > uint64(s.Desired) {
-				line += fmt.Sprintf(", on the way to %d, %d at a time", target, o.Batch)
+				line += fmt.Sprintf(", on the way to %d, %s", target, o.Ramp)
 			}
 			if shown[s.Service] != line {
 				shown[s.Service] = line
 				fmt.Fprintln(o.Out, line)
 			}
-			if target > uint64(s.Desired) && s.Ready >= s.Desired && !s.updating() && (targets[i].SpecHash == "" || targets[i].SpecHash == s.SpecHash) {
-				if err := raiseReplicas(ctx, api, s.Service, min(target, uint64(s.Desired+max(o.Batch, 1)))); err != nil {
-					return err
+			if targets[i].SpecHash == "" || targets[i].SpecHash == s.SpecHash {
+				if n, ok := o.Ramp.Next(s, target); ok {
+					if err := raiseReplicas(ctx, api, s.Service, n); err != nil {
+						return err
+					}
 				}
-				allDone = false
-				continue
 			}
 			if want := targets[i].SpecHash; want != "" && s.SpecHash != want && !s.updating() {
 				return replacedError(s, strings.TrimPrefix(s.Service, o.Prefix))

@@ -1,0 +1,143 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/rscale/rscale/pkg/engine"
+)
+
+// Ramp is rscale's one policy for adding replicas: how many to ask Swarm for while a service
+// grows towards its target, by deploy or scale.
+//
+// Swarm starts every replica it is asked for at once. A hundred R processes starting together
+// on two cores share them so thinly that each takes minutes to load, fails its health checks
+// and is restarted, over and over. A ramp keeps at most Window replicas starting (asked for,
+// not yet healthy) and lets the next one start as soon as one becomes healthy, which with the
+// generated health check is the moment its R process answers. So the node's CPUs stay busy
+// starting replicas, and no replica waits for CPU long enough to fail its checks.
+//
+// When rscale runs on a node of the swarm, it also watches that node's CPU: while part of it
+// sits idle, starting is held up by latency rather than CPU (Swarm's scheduling, Docker
+// creating containers), and twice Window replicas may start at once.
+type Ramp struct {
+	Window int // most replicas starting at once
+	cpu    func() (idle float64, known bool)
+}
+
+// DefaultWindow is the default of Ramp.Window for a node of ncpu CPUs.
+func DefaultWindow(ncpu int) int {
+	if ncpu < 1 {
+		ncpu = 2
+	}
+	return 4 * ncpu
+}
+
+// NewRamp makes the ramp for the engine api: window replicas starting at a time (0: four per
+// CPU of the node), and the CPU watched when the engine runs on this machine.
+func NewRamp(ctx context.Context, api engine.API, window int) *Ramp {
+	ncpu := 0
+	if info, err := api.Info(ctx); err == nil {
+		ncpu = info.NCPU
+	}
+	if window <= 0 {
+		window = DefaultWindow(ncpu)
+	}
+	r := &Ramp{Window: window}
+	if engineIsLocal() {
+		r.cpu = procStatIdle()
+	}
+	return r
+}
+
+// First is how many replicas to ask for now, on the way from current to target.
+func (r *Ramp) First(current, target uint64) uint64 {
+	if r == nil || target <= current+uint64(r.Window) {
+		return target
+	}
+	return current + uint64(r.Window)
+}
+
+// Next is how many replicas to ask for, given the service's status, on the way to target;
+// false when the count should stay as it is for now.
+func (r *Ramp) Next(s Status, target uint64) (uint64, bool) {
+	if r == nil || uint64(s.Desired) >= target || s.updating() {
+		return 0, false
+	}
+	starting := s.Desired - s.Ready
+	limit := r.Window
+	if r.cpu != nil {
+		if idle, known := r.cpu(); known && idle >= cpuRoom {
+			limit = 2 * r.Window
+		}
+	}
+	if starting >= limit {
+		return 0, false
+	}
+	return min(target, uint64(s.Desired+limit-starting)), true
+}
+
+// cpuRoom is the idle share of the node's CPU from which it has room for more starts.
+const cpuRoom = 0.15
+
+// String says how the ramp adds replicas, for progress lines.
+func (r *Ramp) String() string {
+	if r.cpu != nil {
+		return fmt.Sprintf("%d starting at a time, %d while the CPU has room", r.Window, 2*r.Window)
+	}
+	return fmt.Sprintf("at most %d starting at a time", r.Window)
+}
+
+// engineIsLocal reports whether the Docker engine rscale talks to runs on this machine.
+func engineIsLocal() bool {
+	host := os.Getenv("DOCKER_HOST")
+	return host == "" || strings.HasPrefix(host, "unix://")
+}
+
+// procStatIdle returns a function giving the idle share of this machine's CPUs since its last
+// call, from /proc/stat; the first call, or a machine without /proc, gives false.
+func procStatIdle() func() (float64, bool) {
+	var lastIdle, lastTotal uint64
+	return func() (float64, bool) {
+		idle, total, ok := readProcStat()
+		if !ok {
+			return 0, false
+		}
+		dIdle, dTotal := idle-lastIdle, total-lastTotal
+		first := lastTotal == 0
+		lastIdle, lastTotal = idle, total
+		if first || dTotal == 0 {
+			return 0, false
+		}
+		return float64(dIdle) / float64(dTotal), true
+	}
+}
+
+// readProcStat sums the CPU time of all CPUs in /proc/stat, idle (and waiting for I/O) and in all.
+func readProcStat() (idle, total uint64, ok bool) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		if i < 8 { // user nice system idle iowait irq softirq steal; guest time is in user already
+			total += v
+		}
+		if i == 3 || i == 4 {
+			idle += v
+		}
+	}
+	return idle, total, true
+}
