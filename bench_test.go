@@ -72,7 +72,8 @@ func verdict(met bool) string {
 func TestBenchScenarios(t *testing.T) {
 	p, reportPath := benchParamsFromEnv(t)
 	c := needEngine(t)
-	began := time.Now()
+	began, loadBefore := time.Now(), loadAverage()
+	benchFigures = map[string]float64{}
 	var sections []string
 	add := func(name string, f func(*testing.T) string) {
 		t.Run(name, func(t *testing.T) {
@@ -84,14 +85,16 @@ func TestBenchScenarios(t *testing.T) {
 
 	api := setupProject(t, "sleep", "rscale-bench", p.quick, "--replicas", strconv.Itoa(p.s4Replicas), "--dashboard", "--max-replicas", "100")
 	add("S4", func(t *testing.T) string { return benchDeployAndScale(t, c, p, api) })
-	add("S1", func(t *testing.T) string { return benchScaling(t, p, api) })
+	add("S1", func(t *testing.T) string { return benchScaling(t, c, p, api) })
 	add("S5", func(t *testing.T) string { return benchRollingUpdate(t, p, api) })
 	add("S2", func(t *testing.T) string { return benchMixedLoad(t, c, p, api) })
 	mustRscale(t, "down", api.dir)
-	add("S3", func(t *testing.T) string { return benchCPUBound(t, p) })
+	add("S3", func(t *testing.T) string { return benchCPUBound(t, c, p) })
 	add("S6", func(t *testing.T) string { return benchServeOverhead(t, p) })
 
-	report := benchHeader(t, p, began) + strings.Join(sections, "\n")
+	report := benchHeader(t, p, began, loadBefore) + strings.Join(sections, "\n")
+	report += "\n" + benchHistory(t, p, filepath.Join(filepath.Dir(reportPath), "history.jsonl"),
+		benchRun{Date: began.UTC(), Version: cmd.Version(), Load: loadBefore, Figures: benchFigures})
 	if err := os.MkdirAll(filepath.Dir(reportPath), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +130,14 @@ func checkReport(t *testing.T, report string) {
 			t.Errorf("the report holds %q", bad)
 		}
 	}
-	for _, want := range []string{"Machine", "Reproduce with"} {
+	for _, want := range []string{"Machine", "Reproduce with", "## Change since the last run\n"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
 }
 
-func benchHeader(t *testing.T, p benchParams, began time.Time) string {
+func benchHeader(t *testing.T, p benchParams, began time.Time, load string) string {
 	cpu := "unknown"
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.*)$`).FindStringSubmatch(string(data)); m != nil {
@@ -175,12 +178,13 @@ func benchHeader(t *testing.T, p benchParams, began time.Time) string {
 | Docker Engine | %s |
 | R | %s |
 | rscale | %s |
+| load average when the run began (1, 5, 15 min; other work on the machine) | %s |
 | proxy on Swarm | HAProxy (Debian bookworm), leastconn with maxconn 1 per replica unless said |
 
 `, began.UTC().Format("2006-01-02 15:04 UTC"), kind, time.Since(began).Round(time.Second), command,
 		cpu, runtime.NumCPU(), mem, output("uname", "-sr"),
 		output("docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"),
-		output("Rscript", "-e", "cat(R.version.string)"), cmd.Version())
+		output("Rscript", "-e", "cat(R.version.string)"), cmd.Version(), load)
 }
 
 func readFile(t *testing.T, path string) string {
@@ -213,42 +217,6 @@ func scaleTo(t *testing.T, api project, n int) {
 	waitProxyServers(t, n)
 }
 
-// S4: deploy with the image built, to N healthy replicas; scaling up; memory per replica.
-func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api project) string {
-	mustRscale(t, "build", api.dir)
-	start := time.Now()
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
-	deployed := time.Since(start)
-	waitProxyServers(t, p.s4Replicas)
-	start = time.Now()
-	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", p.s4ScaleTo), "--dir", api.dir, "--timeout", "30m")
-	scaled := time.Since(start)
-	waitProxyServers(t, p.s4ScaleTo)
-	load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", p.s4ScaleTo, p))
-	peak, mean := replicaMemory(t, c, api.stack+"_model_server")
-	return fmt.Sprintf(`## S4 deploy and scale
-
-Health checks as rscale init writes them (every 10 s, so a new replica is healthy 10 s
-after it starts)%s. Memory: of each replica's container, after a closed-loop load.
-
-| step | measured |
-|---|---|
-| rscale deploy to %d healthy replicas (image already built) | %.1f s |
-| rscale scale %d → %d replicas, until all are healthy | %.1f s |
-| memory per replica, largest | %.0f MiB |
-| memory per replica, mean | %.0f MiB |
-
-Target: no target is set for this scenario; these are measurements.
-`, quickNote(p), p.s4Replicas, deployed.Seconds(), p.s4Replicas, p.s4ScaleTo, scaled.Seconds(), peak, mean)
-}
-
-func quickNote(p benchParams) string {
-	if p.quick {
-		return " (in this quick run, every 2 s)"
-	}
-	return ""
-}
-
 // replicaMemory is the largest and the mean memory use of the service's containers, in MiB.
 func replicaMemory(t *testing.T, c *client.Client, service string) (float64, float64) {
 	t.Helper()
@@ -278,31 +246,6 @@ func replicaMemory(t *testing.T, c *client.Client, service string) (float64, flo
 	return peak, sum / float64(len(list))
 }
 
-// S1: an endpoint sleeping 200 ms, N clients on N replicas: how close to N/0.2 s?
-func benchScaling(t *testing.T, p benchParams, api project) string {
-	var rows []string
-	lowest := math.Inf(1)
-	for _, n := range p.s1Replicas {
-		scaleTo(t, api, n)
-		r := load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", n, p))
-		ideal := float64(n) / 0.2
-		efficiency := r.Total.PerSecond * r.Total.SuccessRatio / ideal
-		lowest = math.Min(lowest, efficiency)
-		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f | %.0f | %.3f | %.0f ms | %.0f ms | %.4f |", n, n, r.Total.PerSecond*r.Total.SuccessRatio, ideal, efficiency, r.Total.P50, r.Total.P99, r.Total.SuccessRatio))
-	}
-	return fmt.Sprintf(`## S1 scaling
-
-GET /sleep?seconds=0.2 through HAProxy, closed loop with as many clients as replicas, %s
-each after %s of warm-up. Efficiency = successful requests/s ÷ (N ÷ 0.2 s).
-
-| replicas | clients | req/s | ideal req/s | efficiency | p50 | p99 | success |
-|---|---|---|---|---|---|---|---|
-%s
-
-Target: efficiency ≥ 0.98 at every N: %s (lowest %.3f).
-`, p.run, p.warmup, strings.Join(rows, "\n"), verdict(lowest >= 0.98), lowest)
-}
-
 // S5: a rolling update while S1's load runs: failed requests, and how long it took.
 func benchRollingUpdate(t *testing.T, p benchParams, api project) string {
 	scaleTo(t, api, p.s5Replicas)
@@ -326,6 +269,8 @@ func benchRollingUpdate(t *testing.T, p benchParams, api project) string {
 	stop()
 	r := <-reports
 	failed := r.Total.Requests - int(math.Round(r.Total.SuccessRatio*float64(r.Total.Requests)))
+	record("S5 failed requests during the rolling update", float64(failed))
+	record("S5 rolling update (s)", took.Seconds())
 	errs := ""
 	if len(r.Total.Errors) > 0 {
 		errs = " Errors seen: " + strings.Join(r.Total.Errors, "; ") + "."
@@ -409,6 +354,7 @@ func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) 
 		lines = append(lines, fmt.Sprintf("| %s | %.1f ms | %.1f ms | %.0f ms | %.4f |", r.name, r.fastP50, r.fastP99, r.slowP99, r.success))
 	}
 	ratio := rows[0].fastP99 / rows[1].fastP99
+	record("S2 fast p99, rscale's default (ms)", rows[0].fastP99)
 	return fmt.Sprintf(`## S2 mixed load
 
 %d R processes; open loop at half their capacity (%d requests/s) for %s: 90 %% GET /fast,
@@ -449,7 +395,7 @@ func startServe(t *testing.T, dir string, workers int) (string, func()) {
 	case err := <-done:
 		t.Fatalf("rscale serve: %v", err)
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(time.Minute + time.Duration(workers)*3*time.Second) // R starts on few cores
 	for {
 		var st serve.Status
 		if r, err := request("GET", "http://"+addr+"/__rscale/status", "", ""); err == nil && json.Unmarshal(r.body, &st) == nil {
@@ -476,37 +422,6 @@ func startServe(t *testing.T, dir string, workers int) (string, func()) {
 	}
 }
 
-// S3: the random forest's /prediction, CPU-bound, on 1 then 2 replicas of this 2-core machine.
-func benchCPUBound(t *testing.T, p benchParams) string {
-	rf := newProject(t, "randomforest", "rscale-bench-rf", "--replicas", "1", "--dashboard")
-	mustRscale(t, "deploy", rf.dir, "--timeout", "15m")
-	const path = "/prediction?mpg=21&disp=160&hp=110&wt=2.62"
-	var rows []string
-	var perSecond []float64
-	for _, n := range []int{1, 2} {
-		if n > 1 {
-			mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", rf.dir)
-		}
-		waitProxyServers(t, n)
-		r := load(t, closedLoop(rf.url(""), path, n, p))
-		perSecond = append(perSecond, r.Total.PerSecond*r.Total.SuccessRatio)
-		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f | %.1f ms | %.1f ms | %.4f |", n, n, r.Total.PerSecond*r.Total.SuccessRatio, r.Total.P50, r.Total.P99, r.Total.SuccessRatio))
-	}
-	mustRscale(t, "down", rf.dir)
-	speedup := perSecond[1] / perSecond[0]
-	return fmt.Sprintf(`## S3 CPU-bound
-
-GET %s (a random forest of 200 trees predicts, in R), closed loop with as
-many clients as replicas, %s each; %d CPU cores, shared with HAProxy and the load generator.
-
-| replicas | clients | req/s | p50 | p99 | success |
-|---|---|---|---|---|---|
-%s
-
-Target: 2 replicas ≥ 1.85 × 1 replica: %s (%.2f ×).
-`, path, p.run, runtime.NumCPU(), strings.Join(rows, "\n"), verdict(speedup >= 1.85), speedup)
-}
-
 // S6: one R process straight, and through rscale serve: what the balancer adds. The
 // measure is BenchmarkAddedLatency's, which asks both the same way: kept-alive connections,
 // with the quick ACKs serve itself uses towards R (a plain kept-alive client would wait
@@ -529,6 +444,7 @@ func benchServeOverhead(t *testing.T, p benchParams) string {
 		return v
 	}
 	added50 := metric("added-p50-ms")
+	record("S6 added by serve, p50 (ms)", added50)
 	return fmt.Sprintf(`## S6 serve overhead
 
 GET /fast on one R process, %d times one after the other: straight to the R process, then

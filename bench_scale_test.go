@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+// idleWindow is how long S4 watches idle replicas: longer than the 51 s between two health
+// checks of a healthy replica, so that each is seen checked about once.
+func idleWindow(p benchParams) time.Duration {
+	if p.quick {
+		return 3 * time.Second
+	}
+	return time.Minute
+}
+
+// S4: deploy with the image built, to N healthy replicas; scaling up; what idle replicas cost;
+// memory per replica.
+func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api project) string {
+	mustRscale(t, "build", api.dir)
+	service, proxy := api.stack+"_model_server", api.stack+"_proxy"
+	start := time.Now()
+	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	deployed := time.Since(start)
+	waitProxyServers(t, p.s4Replicas)
+	time.Sleep(idleWindow(p) / 4) // the deploy's own work done
+	small := idle(t, c, p, service, proxy)
+
+	start = time.Now()
+	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", p.s4ScaleTo), "--dir", api.dir, "--timeout", "30m")
+	scaled := time.Since(start)
+	restarted := replacedReplicas(t, c, service)
+	waitProxyServers(t, p.s4ScaleTo)
+	time.Sleep(idleWindow(p) / 4)
+	large := idle(t, c, p, service, proxy)
+
+	load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", p.s4ScaleTo, p))
+	peak, mean := replicaMemory(t, c, service)
+	record("S4 deploy to healthy replicas (s)", deployed.Seconds())
+	record("S4 scale up until all healthy (s)", scaled.Seconds())
+	record("S4 replicas restarted on the way", float64(restarted))
+	record(fmt.Sprintf("S4 CPU of %d idle replicas, all of it (%% of a core)", p.s4ScaleTo), 100*(large.engine+large.shims+large.r+large.proxy))
+	record(fmt.Sprintf("S4 CPU of %d idle replicas, health checks (%% of a core)", p.s4ScaleTo), 100*large.shims)
+	record("S4 memory per replica, mean (MiB)", mean)
+
+	met := deployed <= 8*time.Second && scaled <= 45*time.Second && restarted == 0
+	return fmt.Sprintf(`## S4 deploy and scale
+
+Health checks as rscale init writes them: a new replica is healthy once R answers its health
+endpoint (Docker's health status, which Swarm waits for); a healthy one is checked every 51 s.
+Replicas start a window at a time (four per CPU, twice that while the CPU has room). Memory:
+of each replica's container, after a closed-loop load.
+
+| step | measured |
+|---|---|
+| rscale deploy to %d healthy replicas (image already built) | %.1f s |
+| rscale scale %d → %d replicas, until all are healthy | %.1f s |
+| replicas restarted or replaced on the way (Swarm's task history) | %d |
+| memory per replica, largest | %.0f MiB |
+| memory per replica, mean | %.0f MiB |
+
+What idle replicas cost, over %s with no request, in %% of one CPU core. "Health checks" is
+the containers' shims with the processes they started and reaped: runc and the checks'
+processes. dockerd and containerd serve everything on this engine, other stacks included.
+
+| replicas | health checks run | health checks | dockerd + containerd | R processes | HAProxy | whole machine |
+|---|---|---|---|---|---|---|
+%s
+%s
+
+Target: deploy to %d ≤ 8 s, scale %d → %d ≤ 45 s, no replica restarted: %s.
+`, p.s4Replicas, deployed.Seconds(), p.s4Replicas, p.s4ScaleTo, scaled.Seconds(), restarted, peak, mean,
+		idleWindow(p), idleRow(p.s4Replicas, small), idleRow(p.s4ScaleTo, large),
+		p.s4Replicas, p.s4Replicas, p.s4ScaleTo, verdict(met))
+}
+
+func idle(t *testing.T, c *client.Client, p benchParams, services ...string) cpuUse {
+	w := watchCPU(t, c, 0, services...)
+	time.Sleep(idleWindow(p))
+	u := w.stop(t)
+	t.Logf("idle: %+v", u)
+	return u
+}
+
+func idleRow(replicas int, u cpuUse) string {
+	return fmt.Sprintf("| %d | %d | %s | %s | %s | %s | %s |", replicas, u.checks, pct(u.shims), pct(u.engine), pct(u.r), pct(u.proxy), pct(u.busy))
+}
+
+// replacedReplicas counts the service's tasks that are not among its current ones: each is a
+// replica that failed, was restarted or replaced.
+func replacedReplicas(t *testing.T, c *client.Client, service string) int {
+	t.Helper()
+	n := 0
+	for _, task := range serviceTasks(t, c, service) {
+		if task.DesiredState != swarm.TaskStateRunning {
+			n++
+		}
+	}
+	return n
+}
