@@ -53,7 +53,7 @@ is checked before anything changes; then scale waits until the replicas run.`,
 	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "do not wait for the replicas")
 	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
-	c.Flags().IntVar(&batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	c.Flags().IntVar(&batch, "batch", 0, "most replicas starting at once when adding many (default: 4 per CPU of this node, twice that while its CPU has room)")
 	return c
 }
 
