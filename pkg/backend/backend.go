@@ -37,7 +37,9 @@ type Backend interface {
 
 // Options choose the engine a Factory makes a Backend for.
 type Options struct {
-	Target string // which engine: TargetSwarm (the default when empty)
+	Target  string    // which engine: TargetSwarm (the default when empty)
+	Context string    // the engine's context (docker context, kubeconfig context); "" as the engine's CLI chooses
+	Notices io.Writer // where the backend says which engine it acts on, when not the local default
 }
 
 // Targets a Factory may be asked for.
