@@ -67,7 +67,7 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetVersionTemplate("rscale {{.Version}}\n")
 	root.PersistentFlags().StringVar(&env.global.context, "context", "", "docker context to use (default: DOCKER_HOST, else DOCKER_CONTEXT, else 'docker context use')")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s), newVersionCmd(env))
 	for _, c := range root.Commands() {
 		argsAreUsage(c)
 	}

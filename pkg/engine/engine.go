@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
@@ -18,6 +19,7 @@ import (
 // API is the part of the Docker Engine API rscale uses. *client.Client implements it.
 type API interface {
 	Info(ctx context.Context) (system.Info, error)
+	ServerVersion(ctx context.Context) (types.Version, error)
 	SwarmInit(ctx context.Context, req swarm.InitRequest) (string, error)
 	ImageTag(ctx context.Context, image, ref string) error
 	ImageBuild(ctx context.Context, context io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
