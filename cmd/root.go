@@ -71,6 +71,7 @@ many R processes behind a load balancer, on Docker Swarm.
 	for _, c := range root.Commands() {
 		argsAreUsage(c)
 	}
+	registerCompletions(root, env)
 	return root
 }
 
