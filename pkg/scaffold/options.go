@@ -49,6 +49,7 @@ type Options struct {
 	Dashboard   bool
 	CPUs        string // limit per replica, as docker accepts it ("1.5")
 	Memory      string // limit per replica, as docker accepts it ("512M")
+	CRAN        string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
 
 // DefaultOptions are the defaults the README documents.
@@ -104,6 +105,9 @@ func (o Options) Validate() error {
 	}
 	if !strings.HasPrefix(o.HealthPath, "/") || strings.ContainsAny(o.HealthPath, " \t\n?#\"'`") {
 		return fmt.Errorf("--health-path %q: give a plain URL path starting with /, such as /healthz", o.HealthPath)
+	}
+	if err := checkCRAN(o.CRAN); err != nil {
+		return err
 	}
 	if o.StackFile == "" || strings.ContainsAny(o.StackFile, `/\`) {
 		return fmt.Errorf("--file %q: give a file name in the project folder, such as rscale.yml", o.StackFile)
