@@ -82,6 +82,12 @@ func runBench(ctx context.Context, s Streams, o benchOptions) error {
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
 	}
+	if err := firstError(checkPositive("--timeout", o.timeout, "30s"), checkPositive("--duration", o.duration, "30s")); err != nil {
+		return err
+	}
+	if o.warmup < 0 {
+		return usageError{fmt.Errorf("--warmup %s: give a duration of 0 or more, such as 10s", o.warmup)}
+	}
 	if o.minSuccess < 0 || o.minSuccess > 1 {
 		return usageError{fmt.Errorf("--min-success %g: give a share from 0 to 1, such as 0.99", o.minSuccess)}
 	}

@@ -36,6 +36,9 @@ func newLogsCmd(env Env) *cobra.Command {
 }
 
 func runLogs(ctx context.Context, env Env, o logsOptions) error {
+	if err := firstError(checkTail(o.Tail), checkSince(o.Since)); err != nil {
+		return err
+	}
 	name, err := o.stackName(ctx)
 	if err != nil {
 		return err

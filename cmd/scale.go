@@ -47,8 +47,14 @@ func runScale(ctx context.Context, env Env, o scaleOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
 	p, name, err := o.load(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkDuplicates(targets, name); err != nil {
 		return err
 	}
 	if p != nil {
