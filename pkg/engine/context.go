@@ -46,11 +46,7 @@ func ResolveEndpoint(flag string) (Endpoint, error) {
 		}
 	}
 	if name == DefaultContext {
-		host := os.Getenv(client.EnvOverrideHost)
-		if host == "" {
-			host = client.DefaultDockerHost
-		}
-		return Endpoint{Context: DefaultContext, Host: host, Source: source, opts: []client.Opt{client.FromEnv}}, nil
+		return defaultEndpoint(source), nil
 	}
 	s := store.New(config.ContextStoreDir(), store.NewConfig(
 		func() any { return &map[string]any{} },
@@ -76,6 +72,15 @@ func ResolveEndpoint(flag string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("docker context %q: %w", name, err)
 	}
 	return Endpoint{Context: name, Host: ep.Host, Source: source, opts: opts}, nil
+}
+
+// defaultEndpoint is the docker CLI's default context: DOCKER_HOST, else the local socket.
+func defaultEndpoint(source string) Endpoint {
+	host := os.Getenv(client.EnvOverrideHost)
+	if host == "" {
+		host = client.DefaultDockerHost
+	}
+	return Endpoint{Context: DefaultContext, Host: host, Source: source, opts: []client.Opt{client.FromEnv}}
 }
 
 // IsLocalDefault reports whether this is the engine a user gets with no setting at all, the
