@@ -1,7 +1,8 @@
 GO      ?= go
 BIN     ?= bin/rscale
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/rscale/rscale/cmd.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -X github.com/rscale/rscale/cmd.version=$(VERSION) -X github.com/rscale/rscale/cmd.commit=$(COMMIT)
 # Short runs of every fuzz target, on top of their seed corpora that `go test` always runs.
 FUZZTIME ?= 10s
 
@@ -46,8 +47,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzEntrypoint$$' -fuzztime=$(FUZZTIME) ./pkg/plumber/
 
 # Rewrite the golden files from what the code produces now; review the diff before committing.
+# -update goes only to the packages whose tests import internal/golden, which defines it.
+GOLDEN_PKGS = $(shell $(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... \
+	| awk '{ for (i = 2; i <= NF; i++) if ($$i == "github.com/rscale/rscale/internal/golden") { print $$1; break } }')
 golden:
-	$(GO) test ./... -update
+	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
 # From a machine with Go and Docker to the seed's API on $(DEMO_REPLICAS) R replicas behind HAProxy,
 # then a request served. With no image registry (docker pull fails), the R and HAProxy images

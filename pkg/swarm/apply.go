@@ -1,7 +1,9 @@
-// Package deploy creates and updates a stack on Docker Swarm the way `docker stack deploy`
-// does (same names and labels, so the docker CLI sees rscale's stacks and the other way
-// round), then waits until every replica runs and is healthy.
-package deploy
+// Package swarm holds every operation rscale makes on Docker Swarm: deploy creates and
+// updates a stack the way `docker stack deploy` does (same names and labels, so the docker
+// CLI sees rscale's stacks and the other way round) and waits until every replica runs and
+// is healthy; scale, ps, logs and down act on the deployed stack. Backend puts them behind
+// the engine-neutral backend.Backend the commands call.
+package swarm
 
 import (
 	"context"
@@ -42,7 +44,7 @@ type Change struct {
 	Service  string // full name, <stack>_<name>
 	Action   string // "created", "updated", "unchanged" or "removed"
 	SpecHash string // of the spec the service now has; "" once removed
-	Replicas uint64 // the replicas it is to have; with Options.Batch, it may have fewer yet
+	Replicas uint64 // the replicas it is to have; with Options.Ramp, it may have fewer yet
 }
 
 // Apply makes the swarm match spec: networks, configs, secrets, then services.
