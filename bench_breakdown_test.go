@@ -29,7 +29,7 @@ func benchCPUBound(t *testing.T, c *client.Client, p benchParams) string {
 		perSecond = append(perSecond, rps)
 		rows = append(rows, fmt.Sprintf("| %d | %d | %.1f | %.1f ms | %.1f ms | %.4f |", n, n, rps, r.Total.P50, r.Total.P99, r.Total.SuccessRatio))
 		parts = append(parts, fmt.Sprintf("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f ms |", n, pct(u.r), pct(u.proxy), pct(u.portFwd),
-			pct(u.loadgen), pct(u.engine), pct(u.storage), pct(u.shims), pct(u.other()), pct(float64(runtime.NumCPU())-u.busy), 1000*u.r/rps))
+			pct(u.loadgen), pct(u.engine), pct(u.storage), pct(u.shims+u.reaped), pct(u.other()), pct(float64(runtime.NumCPU())-u.busy), 1000*u.r/rps))
 		record(fmt.Sprintf("S3 req/s, %d replica(s)", n), rps)
 		record(fmt.Sprintf("S3 CPU of R, %d replica(s) (%% of a core)", n), 100*u.r)
 	}

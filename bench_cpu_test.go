@@ -27,7 +27,8 @@ const clockTicks = 100
 // cpuParts is CPU time in seconds, by part of the machine.
 type cpuParts struct {
 	engine  float64 // dockerd and containerd, with the processes they reaped
-	shims   float64 // the containers' shims, with what they reaped: runc, health-check processes
+	shims   float64 // the containers' shims themselves
+	reaped  float64 // what the shims started and reaped: runc, the health checks' processes
 	r       float64 // the R processes of the containers
 	proxy   float64 // the proxy's processes
 	portFwd float64 // docker-proxy, which carries connections to a published port from this machine
@@ -102,7 +103,7 @@ func watchProcesses(pids []int) *cpuWatch {
 type cpuUse struct {
 	cpuParts
 	period time.Duration
-	checks int // health checks started in the period
+	checks int // health checks that ended in the period
 }
 
 // setup is the CPU the measured setup used: everything but other work on the machine.
@@ -111,7 +112,7 @@ func (u cpuUse) setup() float64 {
 }
 
 func (u cpuUse) other() float64 {
-	return u.busy - u.engine - u.shims - u.r - u.proxy - u.portFwd - u.storage - u.loadgen
+	return u.busy - u.engine - u.shims - u.reaped - u.r - u.proxy - u.portFwd - u.storage - u.loadgen
 }
 
 // stop ends the measure. Each process counts for the CPU it used between the start and the
@@ -121,7 +122,7 @@ func (w *cpuWatch) stop(t *testing.T) cpuUse {
 	end, now := w.read(), time.Now()
 	secs := now.Sub(w.began).Seconds()
 	u := cpuUse{period: now.Sub(w.began)}
-	parts := map[string]*float64{"engine": &u.engine, "shim": &u.shims, "r": &u.r, "proxy": &u.proxy,
+	parts := map[string]*float64{"engine": &u.engine, "shim": &u.shims, "reaped": &u.reaped, "r": &u.r, "proxy": &u.proxy,
 		"portfwd": &u.portFwd, "storage": &u.storage, "loadgen": &u.loadgen, "busy": &u.busy}
 	for key, after := range end {
 		before, ok := w.start[key]
@@ -137,7 +138,7 @@ func (w *cpuWatch) stop(t *testing.T) cpuUse {
 			continue
 		}
 		for _, h := range info.State.Health.Log {
-			if h.Start.After(w.began) && h.Start.Before(now) {
+			if h.End.After(w.began) && h.End.Before(now) {
 				u.checks++
 			}
 		}
@@ -158,7 +159,9 @@ func (w *cpuWatch) read() map[string]float64 {
 		add("engine", pid, procCPU(pid, true))
 	}
 	for _, ct := range w.containers {
-		add("shim", ct.shim, procCPU(ct.shim, true))
+		own := procCPU(ct.shim, false)
+		add("shim", ct.shim, own)
+		add("reaped", ct.shim, procCPU(ct.shim, true)-own)
 		if ct.proxy {
 			add("proxy", ct.pid, processTree(ct.pid, 0))
 		} else {

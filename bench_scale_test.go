@@ -43,8 +43,8 @@ func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api proj
 	record("S4 deploy to healthy replicas (s)", deployed.Seconds())
 	record("S4 scale up until all healthy (s)", scaled.Seconds())
 	record("S4 replicas restarted on the way", float64(restarted))
-	record(fmt.Sprintf("S4 CPU of %d idle replicas, all of it (%% of a core)", p.s4ScaleTo), 100*(large.engine+large.shims+large.r+large.proxy))
-	record(fmt.Sprintf("S4 CPU of %d idle replicas, health checks (%% of a core)", p.s4ScaleTo), 100*large.shims)
+	record(fmt.Sprintf("S4 CPU of %d idle replicas, all of it (%% of a core)", p.s4ScaleTo), 100*(large.setup()))
+	record(fmt.Sprintf("S4 CPU of %d idle replicas, health checks' processes (%% of a core)", p.s4ScaleTo), 100*large.reaped)
 	record("S4 memory per replica, mean (MiB)", mean)
 
 	met := deployed <= 8*time.Second && scaled <= 45*time.Second && restarted == 0
@@ -52,7 +52,7 @@ func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api proj
 
 Health checks as rscale init writes them: a new replica is healthy once R answers its health
 endpoint (Docker's health status, which Swarm waits for); a healthy one is checked every 51 s.
-Replicas start a window at a time (four per CPU, twice that while the CPU has room). Memory:
+Replicas start a window at a time (eight per CPU, twice that while the CPU has room). Memory:
 of each replica's container, after a closed-loop load.
 
 | step | measured |
@@ -63,12 +63,15 @@ of each replica's container, after a closed-loop load.
 | memory per replica, largest | %.0f MiB |
 | memory per replica, mean | %.0f MiB |
 
-What idle replicas cost, over %s with no request, in %% of one CPU core. "Health checks" is
-the containers' shims with the processes they started and reaped: runc and the checks'
-processes. dockerd and containerd serve everything on this engine, other stacks included.
+What idle replicas cost, over %s with no request, in %% of one CPU core: the processes each
+health check starts (runc, then the check's shell, curl and sleep), reaped by the
+containers' shims; the shims themselves (one per container: they also run the checks'
+execs); dockerd and containerd, which serve everything on this engine, other stacks
+included; the R processes (answering checks, HAProxy's included, and idling); HAProxy; the
+whole machine, other work included.
 
-| replicas | health checks run | health checks | dockerd + containerd | R processes | HAProxy | whole machine |
-|---|---|---|---|---|---|---|
+| replicas | health checks ended | checks' processes | shims | dockerd + containerd | R processes | HAProxy | whole machine |
+|---|---|---|---|---|---|---|---|
 %s
 %s
 
@@ -87,7 +90,7 @@ func idle(t *testing.T, c *client.Client, p benchParams, services ...string) cpu
 }
 
 func idleRow(replicas int, u cpuUse) string {
-	return fmt.Sprintf("| %d | %d | %s | %s | %s | %s | %s |", replicas, u.checks, pct(u.shims), pct(u.engine), pct(u.r), pct(u.proxy), pct(u.busy))
+	return fmt.Sprintf("| %d | %d | %s | %s | %s | %s | %s | %s |", replicas, u.checks, pct(u.reaped), pct(u.shims), pct(u.engine), pct(u.r), pct(u.proxy), pct(u.busy))
 }
 
 // replacedReplicas counts the service's tasks that are not among its current ones: each is a

@@ -23,7 +23,7 @@ func checkPositive(flag string, d time.Duration, example string) error {
 
 func checkBatch(n int) error {
 	if n < 0 {
-		return usageError{fmt.Errorf("--batch %d: give how many replicas to start at a time, 1 or more (0 or no --batch: 4 per CPU)", n)}
+		return usageError{fmt.Errorf("--batch %d: give how many replicas to start at a time, 1 or more (0 or no --batch: 8 per CPU)", n)}
 	}
 	return nil
 }

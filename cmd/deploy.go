@@ -47,7 +47,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
-	f.IntVar(&o.batch, "batch", 0, "most replicas starting at once when adding many (default: 4 per CPU of this node, twice that while its CPU has room)")
+	f.IntVar(&o.batch, "batch", 0, "most replicas starting at once when adding many (default: 8 per CPU of this node, twice that while its CPU has room)")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
 }

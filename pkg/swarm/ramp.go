@@ -28,15 +28,18 @@ type Ramp struct {
 	cpu    func() (idle float64, known bool)
 }
 
-// DefaultWindow is the default of Ramp.Window for a node of ncpu CPUs.
+// DefaultWindow is the default of Ramp.Window for a node of ncpu CPUs: enough that starting
+// replicas keep every CPU busy (an R process loads in about 1 s of CPU, Docker adds its own),
+// few enough that each still starts within seconds, well inside the health check's 60 s
+// start period.
 func DefaultWindow(ncpu int) int {
 	if ncpu < 1 {
 		ncpu = 2
 	}
-	return 4 * ncpu
+	return 8 * ncpu
 }
 
-// NewRamp makes the ramp for the engine api: window replicas starting at a time (0: four per
+// NewRamp makes the ramp for the engine api: window replicas starting at a time (0: eight per
 // CPU of the node), and the CPU watched when the engine runs on this machine.
 func NewRamp(ctx context.Context, api engine.API, window int) *Ramp {
 	ncpu := 0
