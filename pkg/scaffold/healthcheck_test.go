@@ -13,7 +13,7 @@ import (
 
 // healthScript renders the generated health check into a folder and returns a runner for it,
 // with its state file in that folder; a Go server stands in for R.
-func healthScript(t *testing.T, port int, pause string) func() (error, time.Duration) {
+func healthScript(t *testing.T, port int, pause string) func() (time.Duration, error) {
 	t.Helper()
 	need(t, "curl")
 	dir := t.TempDir()
@@ -25,13 +25,13 @@ func healthScript(t *testing.T, port int, pause string) func() (error, time.Dura
 	if err := os.WriteFile(script, out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return func() (error, time.Duration) {
+	return func() (time.Duration, error) {
 		cmd := exec.Command("sh", script)
 		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HEALTH_PATH=/healthz",
 			"BUSY_FILE="+filepath.Join(dir, "busy"), "HEALTH_STATE="+filepath.Join(dir, "healthy"), "HEALTH_PAUSE="+pause)
 		began := time.Now()
 		err := cmd.Run()
-		return err, time.Since(began)
+		return time.Since(began), err
 	}
 }
 
@@ -58,7 +58,7 @@ func TestHealthCheckWaitsForRToListen(t *testing.T) {
 		}
 		serveHealth(t, l, &code)
 	}()
-	if err, took := check(); err != nil || took < time.Second {
+	if took, err := check(); err != nil || took < time.Second {
 		t.Errorf("check of a replica that listens after 1 s: %v after %s, want a pass after it listens", err, took)
 	}
 }
@@ -73,21 +73,21 @@ func TestHealthCheckPausesOnlyAfterAPass(t *testing.T) {
 	code := http.StatusOK
 	serveHealth(t, l, &code)
 	check := healthScript(t, l.Addr().(*net.TCPAddr).Port, "2")
-	if err, took := check(); err != nil || took >= 2*time.Second {
+	if took, err := check(); err != nil || took >= 2*time.Second {
 		t.Fatalf("first check: %v after %s, want a pass without a pause", err, took)
 	}
-	if err, took := check(); err != nil || took < 2*time.Second {
+	if took, err := check(); err != nil || took < 2*time.Second {
 		t.Errorf("check after a pass: %v after %s, want a pass after the 2 s pause", err, took)
 	}
 	code = http.StatusInternalServerError
-	if err, _ := check(); err == nil {
+	if _, err := check(); err == nil {
 		t.Error("the health endpoint answers 500: the check passed")
 	}
-	if err, took := check(); err == nil || took >= 2*time.Second {
+	if took, err := check(); err == nil || took >= 2*time.Second {
 		t.Errorf("check after a failure: %v after %s, want a failure without a pause", err, took)
 	}
 	code = http.StatusOK
-	if err, took := check(); err != nil || took >= 2*time.Second {
+	if took, err := check(); err != nil || took >= 2*time.Second {
 		t.Errorf("check after a failure, now answering: %v after %s, want a pass without a pause", err, took)
 	}
 }
