@@ -21,6 +21,7 @@ type deployOptions struct {
 	timeout       time.Duration
 	advertiseAddr string
 	batch         int
+	registry      string
 }
 
 func newDeployCmd(s Streams) *cobra.Command {
@@ -31,6 +32,8 @@ func newDeployCmd(s Streams) *cobra.Command {
 		Long: `deploy reads the stack file in DIR (rscale.yml, written by rscale init), builds the
 images it names, and deploys the stack on Docker Swarm the way 'docker stack deploy' does.
 If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
+On a swarm of several nodes, --registry pushes the images to a registry every node pulls
+from, and the services run them pinned by digest.
 Then deploy waits until every replica is running and healthy, and prints the URL.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -43,7 +46,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 				r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
 					Build: !o.noBuild, Init: !o.noInit,
 					AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
+					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut, Registry: o.registry,
 				})
 				if err != nil {
 					return err
@@ -61,6 +64,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
 	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	f.StringVar(&o.registry, "registry", "", "push the built images to this registry (host[:port][/path]) and deploy them from there, as a swarm of several nodes needs (default: the stack file's x-rscale registry)")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
 }

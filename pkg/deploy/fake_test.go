@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
@@ -22,8 +23,11 @@ type fakeEngine struct {
 	networks map[string]network.Summary
 	configs  map[string]swarm.Config
 	tasks    []swarm.Task
-	calls    []string
-	nextID   int
+	nodes    []swarm.Node
+	// pushStream is what the engine streams back for an image push; "" fails the push.
+	pushStream string
+	calls      []string
+	nextID     int
 	// converge makes TaskList report, for each service, its replicas all running on its
 	// current spec, as a swarm does once it has caught up.
 	converge bool
@@ -64,6 +68,16 @@ func (f *fakeEngine) ImageTag(_ context.Context, image, ref string) error {
 }
 func (f *fakeEngine) ImageBuild(context.Context, io.Reader, build.ImageBuildOptions) (build.ImageBuildResponse, error) {
 	return build.ImageBuildResponse{}, fmt.Errorf("no builds in the fake")
+}
+func (f *fakeEngine) ImagePush(_ context.Context, ref string, _ image.PushOptions) (io.ReadCloser, error) {
+	f.calls = append(f.calls, "push "+ref)
+	if f.pushStream == "" {
+		return nil, fmt.Errorf("no registry in the fake")
+	}
+	return io.NopCloser(strings.NewReader(f.pushStream)), nil
+}
+func (f *fakeEngine) NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error) {
+	return f.nodes, nil
 }
 func (f *fakeEngine) ServiceList(_ context.Context, o swarm.ServiceListOptions) ([]swarm.Service, error) {
 	var out []swarm.Service

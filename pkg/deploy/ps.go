@@ -3,10 +3,14 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stack"
@@ -20,6 +24,7 @@ type ServiceInfo struct {
 	Healthy *int       `json:"healthy"` // nil when the service has no health check
 	Image   string     `json:"image"`
 	Ports   []string   `json:"ports"`
+	Nodes   []string   `json:"nodes"` // host names of the nodes its running replicas are on
 	Tasks   []TaskInfo `json:"tasks,omitempty"`
 }
 
@@ -28,7 +33,8 @@ type TaskInfo struct {
 	Name    string    `json:"name"` // service.slot, as docker stack ps shows it
 	State   string    `json:"state"`
 	Desired string    `json:"desired"`
-	Node    string    `json:"node"`
+	Node    string    `json:"node"` // the node's host name
+	NodeID  string    `json:"node_id"`
 	Error   string    `json:"error,omitempty"`
 	Since   time.Time `json:"since"`
 }
@@ -39,13 +45,18 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceI
 	if err != nil {
 		return nil, err
 	}
+	nodes, err := listNodes(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	hostnames, down := nodeNames(nodes), downNodes(nodes)
 	var infos []ServiceInfo
 	for _, svc := range services {
-		st, tasks, err := serviceStatus(ctx, api, svc)
+		st, tasks, err := serviceStatus(ctx, api, svc, down)
 		if err != nil {
 			return nil, err
 		}
-		info := ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}}
+		info := ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}, Nodes: []string{}}
 		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			if info.Image == "" {
 				info.Image = cs.Image
@@ -61,16 +72,26 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceI
 				info.Ports = append(info.Ports, fmt.Sprintf("%d->%d/%s (%s)", p.PublishedPort, p.TargetPort, p.Protocol, p.PublishMode))
 			}
 		}
+		inUse := map[string]bool{}
 		for _, t := range tasks {
+			node := hostnames[t.NodeID]
+			if node == "" {
+				node = t.NodeID
+			}
+			if t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning && !down[t.NodeID] {
+				inUse[node] = true
+			}
 			info.Tasks = append(info.Tasks, TaskInfo{
 				Name:    svc.Spec.Name + "." + strconv.Itoa(t.Slot),
 				State:   string(t.Status.State),
 				Desired: string(t.DesiredState),
-				Node:    t.NodeID,
+				Node:    node,
+				NodeID:  t.NodeID,
 				Error:   t.Status.Err,
 				Since:   t.Status.Timestamp,
 			})
 		}
+		info.Nodes = slices.Sorted(maps.Keys(inUse))
 		sort.Slice(info.Tasks, func(i, j int) bool {
 			a, b := info.Tasks[i], info.Tasks[j]
 			if a.Name != b.Name {
