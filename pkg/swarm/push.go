@@ -1,4 +1,4 @@
-package deploy
+package swarm
 
 import (
 	"context"
@@ -8,17 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/types"
-
 	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/registry"
 )
-
-// RegistryOf is the registry rscale init recorded in the stack file (x-rscale: registry:), or "".
-func RegistryOf(p *types.Project) string {
-	r, _ := rscaleExtension(p)["registry"].(string)
-	return r
-}
 
 // pushImages pushes each service's freshly built image (service → local reference, as
 // BuildImages returns them) to REGISTRY/<stack>/<service>:<the same tag>, and returns
