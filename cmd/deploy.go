@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/registry"
 )
 
 type deployOptions struct {
@@ -56,6 +57,11 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 }
 
 func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if o.registry != "" {
+		if err := registry.Check(o.registry); err != nil {
+			return usageError{fmt.Errorf("--registry: %w", err)}
+		}
+	}
 	p, name, err := o.open(ctx)
 	if err != nil {
 		return err
