@@ -10,6 +10,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/registry"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type deployOptions struct {
@@ -57,6 +58,9 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 }
 
 func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
 	if o.registry != "" {
 		if err := registry.Check(o.registry); err != nil {
 			return usageError{fmt.Errorf("--registry: %w", err)}
@@ -65,6 +69,9 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 	p, name, err := o.open(ctx)
 	if err != nil {
 		return err
+	}
+	if err := stack.CheckImages(p); err != nil {
+		return fmt.Errorf("%s: %w", o.path(), err)
 	}
 	return withBackend(ctx, env, func(b backend.Backend) error {
 		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{

@@ -70,6 +70,9 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	if !inSwarm && !o.Init {
 		return nil, engine.ErrNoSwarm
 	}
+	if err := checkExternalNetworks(ctx, api, spec); err != nil {
+		return nil, err
+	}
 	reg := o.Registry
 	if reg == "" {
 		ext, err := stack.ReadExtension(plan.Project)
