@@ -158,6 +158,12 @@ func start() (*Cluster, string, error) {
 	}
 	state.users = users
 
+	// The binaries of these sources, even when the cluster found up was started from another
+	// work tree's: the test workload is taken from them.
+	bin, err := run(script, "build")
+	if err != nil {
+		return nil, "", err
+	}
 	out, err := run(script, "up")
 	if err != nil {
 		return nil, "", err
@@ -166,6 +172,7 @@ func start() (*Cluster, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	c.BinDir = strings.TrimSpace(bin)
 	// "# started" when this call started it, rather than finding it up.
 	if strings.Contains(out, "# started\n") {
 		if err := os.WriteFile(filepath.Join(filepath.Dir(c.Kubeconfig), startedMarker), nil, 0o644); err != nil {
@@ -272,7 +279,6 @@ func parseEnv(out string) (*Cluster, error) {
 			return nil, fmt.Errorf("cluster.sh up printed no %s in:\n%s", name, out)
 		}
 	}
-	c.BinDir = filepath.Dir(c.KubectlPath)
 	return c, nil
 }
 
@@ -331,7 +337,8 @@ func (c *Cluster) ImageRef(image string) string {
 func (c *Cluster) Push(t testing.TB, image string) string {
 	t.Helper()
 	ref := c.ImageRef(image)
-	for _, args := range [][]string{{"tag", image, ref}, {"push", ref}} {
+	// The registry keeps the image; the engine's extra name is dropped once pushed.
+	for _, args := range [][]string{{"tag", image, ref}, {"push", ref}, {"rmi", ref}} {
 		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
 			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -347,7 +354,8 @@ var hello struct {
 
 // HelloImage returns the registry name of a tiny test workload, built once per test binary:
 // an HTTP server on port 8080 answering GET / with its pod's name and GET /resolve?name=N
-// with the addresses N resolves to through the pod's DNS, one per line, sorted.
+// with the addresses N resolves to through the pod's DNS, one per line, sorted. It logs
+// "hello: listening on :8080" when it starts.
 func (c *Cluster) HelloImage(t testing.TB) string {
 	t.Helper()
 	hello.once.Do(func() {
@@ -375,14 +383,17 @@ func (c *Cluster) buildHello() (string, error) {
 	if err := tw.Close(); err != nil {
 		return "", err
 	}
-	ref := c.Registry + "/rscale-k8s-harness/hello:1"
+	// A tag of its own, as test binaries running at once each push theirs.
+	ref := fmt.Sprintf("%s/rscale-k8s-harness/hello:%d", c.Registry, os.Getpid())
 	imp := exec.Command("docker", "import", "--change", `ENTRYPOINT ["/hello"]`, "-", ref)
 	imp.Stdin = &layer
 	if out, err := imp.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("docker import: %v\n%s", err, out)
 	}
-	if out, err := exec.Command("docker", "push", ref).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker push %s: %v\n%s", ref, err, out)
+	for _, args := range [][]string{{"push", ref}, {"rmi", ref}} {
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 	return ref, nil
 }
