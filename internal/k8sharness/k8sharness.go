@@ -41,7 +41,8 @@ import (
 
 // Cluster is a running cluster, as the tests reach it from the host.
 type Cluster struct {
-	// Kubeconfig is the path of a kubeconfig with cluster-admin rights, its context current.
+	// Kubeconfig is the path of a kubeconfig with cluster-admin rights; its current context
+	// is named "rscale-k8s".
 	Kubeconfig string
 	// KubectlPath runs kubectl (the harness's multi-call binary; pass "kubectl" first).
 	KubectlPath string
@@ -316,6 +317,36 @@ func (c *Cluster) kubectl(stdin io.Reader, args ...string) (string, error) {
 		return stdout.String(), fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.String(), nil
+}
+
+// UserKubeconfig returns the path of a kubeconfig (in t's temporary folder) that acts as the
+// ServiceAccount name of namespace default, created with no rights: a test grants it what it
+// needs (or nothing, to see how a command reports a missing permission). Its context is named
+// "rscale-k8s", as the admin kubeconfig's.
+func (c *Cluster) UserKubeconfig(t testing.TB, name string) string {
+	t.Helper()
+	c.Apply(t, fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: default}\n", name))
+	token := strings.TrimSpace(c.Kubectl(t, "create", "token", name, "--namespace", "default", "--duration", "2h"))
+	ca := strings.TrimSpace(c.Kubectl(t, "config", "view", "--raw", "--minify", "-o", "jsonpath={.clusters[0].cluster.certificate-authority-data}"))
+	server := strings.TrimSpace(c.Kubectl(t, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"))
+	path := filepath.Join(t.TempDir(), name+".kubeconfig")
+	config := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: rscale-k8s
+  cluster: {server: %q, certificate-authority-data: %s}
+users:
+- name: %[3]s
+  user: {token: %[4]s}
+contexts:
+- name: rscale-k8s
+  context: {cluster: rscale-k8s, user: %[3]s}
+current-context: rscale-k8s
+`, server, ca, name, token)
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // ImageRef is the name under which an image pushed to the registry is pulled by the cluster:

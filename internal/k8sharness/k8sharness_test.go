@@ -59,6 +59,13 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("nodes: %q, want one Ready node rscale-node", status)
 	}
 
+	// A user with no rights is refused, by name of verb and resource.
+	viewer := &Cluster{Kubeconfig: c.UserKubeconfig(t, "k8sharness-nobody"), KubectlPath: c.KubectlPath}
+	if _, err := viewer.KubectlErr("get", "pods", "-n", "default"); err == nil ||
+		!strings.Contains(err.Error(), `cannot list resource "pods"`) {
+		t.Errorf("kubectl get pods as a user with no rights: %v, want a refusal to list pods", err)
+	}
+
 	image := c.HelloImage(t)
 	ns := fmt.Sprintf("k8sharness-%d", time.Now().UnixNano())
 	c.Kubectl(t, "create", "namespace", ns)
