@@ -72,7 +72,7 @@ cmd_deps() {
 	mkdir -p "$DEB"
 	local dl
 	dl=$(mktemp -d)
-	chmod 755 "$dl" # apt-get download fetches as the _apt user
+	chown _apt "$dl" 2>/dev/null || true # apt-get download fetches as the _apt user
 	if ! (cd "$dl" && apt-get download -q "${missing[@]}" >&2); then
 		apt-get update -q >&2
 		(cd "$dl" && apt-get download -q "${missing[@]}" >&2)
@@ -134,7 +134,7 @@ wait_for() {
 }
 
 node_ready() {
-	kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+	kubectl --request-timeout=5s get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
 }
 
 write_configs() {
@@ -313,7 +313,7 @@ cmd_node() {
 cmd_status() {
 	[ -e "/run/netns/$NETNS" ] && [ -f "$DIR/admin.kubeconfig" ] || return 1
 	BIN=$(cat "$DIR/bin" 2>/dev/null) || return 1
-	kubectl get --raw /readyz >/dev/null 2>&1 && node_ready &&
+	kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1 && node_ready &&
 		$NS curl -fsS -m 2 -o /dev/null http://127.0.0.1:8181/ready &&
 		curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"
 }
