@@ -391,7 +391,7 @@ cmd_up() {
 		--service-account-signing-key-file="$p/sa.key" --service-cluster-ip-range="$SVC_CIDR" \
 		--enable-admission-plugins=NodeRestriction --kubelet-preferred-address-types=InternalIP \
 		--cert-dir="$DIR/state/apiserver"
-	wait_for kube-apiserver 90 kubectl get --raw /readyz
+	wait_for kube-apiserver 90 kubectl --request-timeout=5s get --raw /readyz
 	daemon kube-controller-manager $NS "$BIN/k8s" kube-controller-manager --kubeconfig="$DIR/admin.kubeconfig" \
 		--bind-address=127.0.0.1 --service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
 		--use-service-account-credentials=false --leader-elect=false --cluster-signing-cert-file="$p/ca.crt" \
@@ -404,7 +404,7 @@ cmd_up() {
 
 	wait_for "node $NODE_NAME" 90 node_ready
 	# Pods cannot be created in a namespace before its default ServiceAccount exists.
-	wait_for "the default ServiceAccount" 60 kubectl get serviceaccount default
+	wait_for "the default ServiceAccount" 60 kubectl --request-timeout=5s get serviceaccount default
 	wait_for CoreDNS 60 $NS curl -fsS -m 2 http://127.0.0.1:8181/ready
 	wait_for "the registry" 30 curl -fsS -m 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
 	trap - EXIT
