@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type deployOptions struct {
@@ -52,9 +53,15 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 }
 
 func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
 	p, name, err := o.open(ctx)
 	if err != nil {
 		return err
+	}
+	if err := stack.CheckImages(p); err != nil {
+		return fmt.Errorf("%s: %w", o.path(), err)
 	}
 	return withBackend(ctx, env, func(b backend.Backend) error {
 		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{
