@@ -234,12 +234,13 @@ func findScript() (string, error) {
 	}
 }
 
-// run runs cluster.sh; its progress goes to stderr, its result (the env lines) to stdout.
+// run runs cluster.sh; its result (the env lines, or the binaries' folder) comes on stdout.
+// Its progress is shown as it goes (a first build takes minutes) and kept for the error.
 func run(script string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("bash", append([]string{script}, args...)...)
 	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("cluster.sh %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 60))
 	}
