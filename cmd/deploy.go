@@ -51,7 +51,7 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
-	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of the swarm's nodes)")
 	f.StringVar(&o.registry, "registry", "", "push the built images to this registry (host[:port][/path]) and deploy them from there, as a swarm of several nodes needs (default: the stack file's x-rscale registry)")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c

@@ -228,3 +228,19 @@ func TestTasksOnDownNodesDoNotCount(t *testing.T) {
 		t.Errorf("a node down, ps: nodes %s, running %d", got, infos[0].Running)
 	}
 }
+
+// Replicas start four per CPU of the nodes that can take them, spread over them by Swarm.
+func TestDefaultBatchCountsTheSwarmsCPUs(t *testing.T) {
+	f := enginetest.New() // 2 CPUs, no node list
+	if got := DefaultBatch(context.Background(), f); got != 8 {
+		t.Errorf("no node list: %d, want 4 × 2", got)
+	}
+	threeNodes(f)
+	for i := range f.Nodes {
+		f.Nodes[i].Description.Resources.NanoCPUs = 2e9
+	}
+	f.Nodes[2].Status.State = swarm.NodeStateDown
+	if got := DefaultBatch(context.Background(), f); got != 16 {
+		t.Errorf("two ready nodes of 2 CPUs: %d, want 16", got)
+	}
+}
