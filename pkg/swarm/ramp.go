@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/rscale/rscale/pkg/engine"
 )
 
@@ -20,9 +22,9 @@ import (
 // generated health check is the moment its R process answers. So the node's CPUs stay busy
 // starting replicas, and no replica waits for CPU long enough to fail its checks.
 //
-// When rscale runs on a node of the swarm, it also watches that node's CPU: while part of it
-// sits idle, starting is held up by latency rather than CPU (Swarm's scheduling, Docker
-// creating containers), and twice Window replicas may start at once.
+// When the swarm is one node and rscale runs on it, it also watches that node's CPU: while
+// part of it sits idle, starting is held up by latency rather than CPU (Swarm's scheduling,
+// Docker creating containers), and twice Window replicas may start at once.
 type Ramp struct {
 	Window int // most replicas starting at once
 	cpu    func() (idle float64, known bool)
@@ -40,20 +42,39 @@ func DefaultWindow(ncpu int) int {
 }
 
 // NewRamp makes the ramp for the engine api: window replicas starting at a time (0: eight per
-// CPU of the node), and the CPU watched when the engine runs on this machine.
+// CPU of the swarm's nodes), and the CPU watched when the swarm is this machine alone.
 func NewRamp(ctx context.Context, api engine.API, window int) *Ramp {
-	ncpu := 0
-	if info, err := api.Info(ctx); err == nil {
-		ncpu = info.NCPU
-	}
+	cpus, nodes := swarmCPUs(ctx, api)
 	if window <= 0 {
-		window = DefaultWindow(ncpu)
+		window = DefaultWindow(cpus)
 	}
 	r := &Ramp{Window: window}
-	if engineIsLocal() {
+	if nodes <= 1 && engineIsLocal() {
 		r.cpu = procStatIdle()
 	}
 	return r
+}
+
+// swarmCPUs counts the CPUs of the swarm's nodes that can take replicas (ready and active),
+// over which Swarm spreads them, and those nodes; with no node list, the CPUs of the node
+// rscale talks to.
+func swarmCPUs(ctx context.Context, api engine.API) (cpus, nodes int) {
+	var nanoCPUs int64
+	if list, err := api.NodeList(ctx, swarm.NodeListOptions{}); err == nil {
+		for _, n := range list {
+			if n.Status.State == swarm.NodeStateReady && n.Spec.Availability == swarm.NodeAvailabilityActive {
+				nanoCPUs += n.Description.Resources.NanoCPUs
+				nodes++
+			}
+		}
+	}
+	if cpus := int(nanoCPUs / 1e9); cpus >= 1 {
+		return cpus, nodes
+	}
+	if info, err := api.Info(ctx); err == nil {
+		return info.NCPU, 1
+	}
+	return 0, 1
 }
 
 // First is how many replicas to ask for now, on the way from current to target.
