@@ -40,7 +40,7 @@ func CheckMaxReplicas(args []ScaleArg, namespace string, limits map[string]uint6
 	for _, a := range args {
 		short := strings.TrimPrefix(a.Service, namespace+"_")
 		if limit, ok := limits[short]; ok && a.Replicas > limit {
-			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --proxy haproxy --max-replicas %d --force' and 'rscale deploy', then scale",
+			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --max-replicas %d --force' and 'rscale deploy', then scale",
 				a.Service, a.Replicas, limit, short, a.Replicas)
 		}
 	}

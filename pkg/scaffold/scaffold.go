@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/project"
@@ -27,17 +28,22 @@ type File struct {
 // data is what the templates see.
 type data struct {
 	Options
-	Version         string
-	Stack           string
-	Network         string
-	Router          string
-	RVersion        string
-	RVersionSource  string
-	Packages        []string
-	SystemLibraries []string
-	Renv            bool
-	TraefikRule     string
-	DashboardPort   int
+	Version               string
+	Stack                 string
+	Network               string
+	Router                string
+	RVersion              string
+	RVersionSource        string
+	Packages              []string
+	SystemLibraries       []string
+	Renv                  bool
+	DashboardUser         string
+	DashboardUsers        string // the secret file the proxy reads the dashboard's user from
+	DashboardPasswordFile string
+	AlivePath             string
+	RequestSeconds        int
+	QueueSeconds          int
+	EdgeSeconds           int // Traefik's limit: a request's longest wait in the queue and in R, and a margin
 }
 
 // Render produces the files for p. version is rscale's, written into each file's header.
@@ -53,18 +59,24 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		}
 	}
 	d := data{
-		Options:         o,
-		Version:         version,
-		Stack:           stack,
-		Network:         stack + "_backend",
-		Router:          stack + "-" + o.Service,
-		RVersion:        p.RVersion,
-		RVersionSource:  p.RVersionSource,
-		Packages:        p.Packages,
-		SystemLibraries: sysreqs.For(p.Packages),
-		Renv:            p.Renv != nil,
-		TraefikRule:     TraefikRule(p.API),
+		Options:               o,
+		Version:               version,
+		Stack:                 stack,
+		Network:               stack + "_backend",
+		Router:                stack + "-" + o.Service,
+		RVersion:              p.RVersion,
+		RVersionSource:        p.RVersionSource,
+		Packages:              p.Packages,
+		SystemLibraries:       sysreqs.For(p.Packages),
+		Renv:                  p.Renv != nil,
+		DashboardUser:         DashboardUser,
+		DashboardUsers:        DashboardUsersFile,
+		DashboardPasswordFile: DashboardPasswordFile,
+		AlivePath:             AlivePath,
+		RequestSeconds:        int(o.RequestTimeout / time.Second),
+		QueueSeconds:          int(o.QueueTimeout / time.Second),
 	}
+	d.EdgeSeconds = d.RequestSeconds + d.QueueSeconds + edgeMarginSeconds
 	if d.Image == "" {
 		d.Image = stack + "/" + o.Service + ":latest"
 	}
@@ -74,7 +86,9 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	if d.ProxyImage == "" {
 		d.ProxyImage = map[string]string{ProxyTraefik: DefaultTraefikImage, ProxyHAProxy: DefaultHAProxyImage}[o.Proxy]
 	}
-	d.DashboardPort = map[string]int{ProxyTraefik: 8080, ProxyHAProxy: 8404}[o.Proxy]
+	if d.QueueImage == "" {
+		d.QueueImage = DefaultHAProxyImage
+	}
 
 	plan := []struct{ path, template string }{
 		{"Dockerfile", "Dockerfile.tmpl"},
@@ -83,9 +97,11 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		{".rscale/install.R", "install.R.tmpl"},
 		{".rscale/healthcheck.sh", "healthcheck.sh.tmpl"},
 		{o.StackFile, "stack.yml.tmpl"},
+		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
+		{"haproxy.cfg", "haproxy.cfg.tmpl"},
 	}
-	if o.Proxy == ProxyHAProxy {
-		plan = append(plan, struct{ path, template string }{"haproxy.cfg", "haproxy.cfg.tmpl"})
+	if o.Dashboard {
+		plan = append(plan, struct{ path, template string }{".rscale/.gitignore", "gitignore.tmpl"})
 	}
 	files := make([]File, 0, len(plan))
 	for _, f := range plan {
@@ -101,7 +117,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 // Launcher renders the R launcher alone, for running the API outside a container (rscale
 // serve): the same script, so the API behaves the same in both.
 func Launcher(version string) ([]byte, error) {
-	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version})
+	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version, AlivePath: AlivePath})
 }
 
 var funcs = template.FuncMap{
