@@ -116,7 +116,7 @@ func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error 
 		if err != nil {
 			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
 		}
-		urls := deploy.URLs(plan.Spec)
+		urls := plan.URLs()
 		if len(urls) == 0 {
 			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", plan.Name)
 		}

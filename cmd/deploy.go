@@ -71,6 +71,9 @@ func printDeployed(s Streams, r *deploy.Result, detached bool) error {
 		state = "was handed to Swarm (not waiting: --detach)"
 	}
 	fmt.Fprintf(s.ErrOut, "Stack %s %s.\n", r.Stack, state)
+	if r.Dashboard != nil {
+		fmt.Fprintf(s.ErrOut, "Dashboard: %s\n", r.Dashboard)
+	}
 	if len(r.URLs) > 0 {
 		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
 	}

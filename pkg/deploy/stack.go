@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -53,8 +54,57 @@ func NewPlan(ctx context.Context, file, name string) (*Plan, error) {
 
 // Result is what a deploy did.
 type Result struct {
-	Stack string
-	URLs  []string // where the proxy serves the API
+	Stack     string
+	URLs      []string   // where the proxy serves the API
+	Dashboard *Dashboard // the proxy's dashboard, if the stack publishes it
+}
+
+// Dashboard is where the proxy's dashboard is and who may open it, as init recorded it
+// (x-rscale: dashboard:). The password stays in its file: it is never printed.
+type Dashboard struct {
+	URL, User, PasswordFile string
+}
+
+func (d *Dashboard) String() string {
+	return fmt.Sprintf("%s (user %s, password in %s)", d.URL, d.User, d.PasswordFile)
+}
+
+// DashboardOf is the stack's dashboard, or nil.
+func DashboardOf(p *types.Project) *Dashboard {
+	m, _ := rscaleExtension(p)["dashboard"].(map[string]any)
+	d := &Dashboard{}
+	d.URL, _ = m["url"].(string)
+	d.User, _ = m["user"].(string)
+	d.PasswordFile, _ = m["password_file"].(string)
+	if d.URL == "" {
+		return nil
+	}
+	return d
+}
+
+// URLs are the addresses where the stack serves the API: every published port but the
+// dashboard's.
+func (pl *Plan) URLs() []string {
+	urls := URLs(pl.Spec)
+	d := DashboardOf(pl.Project)
+	if d == nil {
+		return urls
+	}
+	var out []string
+	for _, u := range urls {
+		if portOf(u) != portOf(d.URL) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func portOf(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return parsed.Port()
 }
 
 // LoadStack reads a stack file and decides the stack's name.
@@ -150,7 +200,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Stack: name, URLs: URLs(spec)}
+	r := &Result{Stack: name, URLs: plan.URLs(), Dashboard: DashboardOf(plan.Project)}
 	var targets []WaitTarget
 	for _, c := range changes {
 		if c.Action != "removed" {

@@ -100,8 +100,3 @@ func (o Options) DashboardURL() string {
 	}
 	return fmt.Sprintf("http://localhost:%d/", o.DashboardPort())
 }
-
-// DashboardHint says how to open the dashboard, without the password itself.
-func DashboardHint(url, user, passwordFile string) string {
-	return fmt.Sprintf("%s (user %s, password in %s)", url, user, passwordFile)
-}
