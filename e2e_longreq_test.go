@@ -8,6 +8,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,41 @@ func TestE2ELongRequests(t *testing.T) {
 		// Longer than three intervals of every check of the stack: the replica's (10 s) and
 		// HAProxy's (2 s).
 		longRequestScenario(t, c, p, 35*time.Second)
+	})
+	t.Run("queue timeout", func(t *testing.T) {
+		t.Parallel()
+		p := setupProject(t, "sleep", "i9a-queue-timeout", true, "--replicas", "1", "--queue-timeout", "3s")
+		mustRscale(t, "deploy", p.dir)
+		served(t, p, "/fast")
+		long := make(chan response, 1)
+		go func() {
+			r, _ := request("GET", p.url("/sleep?seconds=8"), "", "")
+			long <- r
+		}()
+		time.Sleep(time.Second)
+		began := time.Now()
+		req, err := http.NewRequest("GET", p.url("/fast"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		waited := time.Since(began)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || waited < 3*time.Second || waited > 5*time.Second {
+			t.Errorf("a request queued behind a busy R, queue timeout 3 s: %d, Retry-After %q, after %s; want 503 with Retry-After after 3 s",
+				resp.StatusCode, resp.Header.Get("Retry-After"), waited)
+		}
+		if r := <-long; r.status != 200 {
+			t.Errorf("the long request: %d %s", r.status, r.body)
+		}
+		// The proxy's log says why, once its line is out.
+		waitFor(t, "the proxy's log to explain the 503", func() bool {
+			logs := rscale(t, "logs", "proxy", "--dir", p.dir, "--tail", "20").stdout
+			return strings.Contains(logs, "503") && strings.Contains(logs, "rscale: queue timeout: no R process was free for 3s")
+		})
 	})
 }
 
