@@ -159,6 +159,14 @@ func longRequestScenario(t *testing.T, engine *client.Client, p project, long ti
 	if after := runningTaskIDs(t, engine, service); strings.Join(before, ",") != strings.Join(after, ",") {
 		t.Errorf("a replica was replaced during the long requests: %v, then %v", before, after)
 	}
+	// HAProxy logs each server it takes out: none may be, busy as they were.
+	since := fmt.Sprintf("%ds", int(time.Since(start).Seconds())+1)
+	logs := mustRscale(t, "logs", "--dir", p.dir, "--since", since).stdout
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, " is DOWN") {
+			t.Errorf("HAProxy took a busy replica out: %s", line)
+		}
+	}
 }
 
 // waitBothReplicas waits until the proxy sends requests to both replicas: each answers /fast
