@@ -58,7 +58,7 @@ Existing files are kept unless you pass --force.`,
 	f.StringVar(&o.StackName, "name", "", "stack name (default: the folder name, made Swarm-safe)")
 	f.StringVar(&o.Service, "service", o.Service, "name of the API's service in the stack")
 	f.IntVar(&o.Replicas, "replicas", o.Replicas, "number of R processes (replicas) serving the API")
-	f.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "most replicas the HAProxy proxy makes room for")
+	f.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "most replicas HAProxy makes room for")
 	f.IntVar(&o.Port, "port", o.Port, "port R listens on inside each container")
 	f.IntVar(&o.ProxyPort, "proxy-port", o.ProxyPort, "port the proxy publishes on the machine")
 	f.StringVar(&o.Proxy, "proxy", o.Proxy, "reverse proxy in front of the replicas: haproxy, or traefik in front of HAProxy")
