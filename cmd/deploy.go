@@ -1,14 +1,15 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type deployOptions struct {
@@ -23,7 +24,7 @@ type deployOptions struct {
 	batch         int
 }
 
-func newDeployCmd(s Streams) *cobra.Command {
+func newDeployCmd(env Env) *cobra.Command {
 	var o deployOptions
 	c := &cobra.Command{
 		Use:   "deploy [DIR]",
@@ -34,22 +35,8 @@ If this machine is in no swarm, it becomes a one-node swarm first (unless --no-i
 Then deploy waits until every replica is running and healthy, and prints the URL.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
-			if err != nil {
-				return err
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
-					Build: !o.noBuild, Init: !o.noInit,
-					AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
-				})
-				if err != nil {
-					return err
-				}
-				return printDeployed(s, r, o.detach)
-			})
+			o.dirFrom(args)
+			return runDeploy(c.Context(), env, o)
 		},
 	}
 	o.register(c)
@@ -65,17 +52,40 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	return c
 }
 
-func printDeployed(s Streams, r *deploy.Result, detached bool) error {
+func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	p, name, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{
+			Build: !o.noBuild, Init: !o.noInit,
+			AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
+			Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: env.ErrOut,
+		})
+		if err != nil {
+			return err
+		}
+		ext, err := stack.ReadExtension(p)
+		if err != nil {
+			return err
+		}
+		r.URLs = ext.WithoutDashboard(r.URLs)
+		printDeployed(env.Streams, r, ext.Dashboard(), o.detach)
+		return nil
+	})
+}
+
+func printDeployed(s Streams, r *backend.DeployResult, dashboard string, detached bool) {
 	state := "is running"
 	if detached {
 		state = "was handed to Swarm (not waiting: --detach)"
 	}
 	fmt.Fprintf(s.ErrOut, "Stack %s %s.\n", r.Stack, state)
-	if r.Dashboard != nil {
-		fmt.Fprintf(s.ErrOut, "Dashboard: %s\n", r.Dashboard)
+	if dashboard != "" {
+		fmt.Fprintf(s.ErrOut, "Dashboard: %s\n", dashboard)
 	}
 	if len(r.URLs) > 0 {
 		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
 	}
-	return nil
 }

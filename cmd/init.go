@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
 	"github.com/rscale/rscale/pkg/project"
 	"github.com/rscale/rscale/pkg/scaffold"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type initOptions struct {
@@ -120,7 +120,7 @@ func runInit(s Streams, o initOptions) error {
 		fmt.Fprintf(s.Out, "wrote %s\n", f.Path)
 	}
 	if o.Dashboard {
-		fmt.Fprintf(s.ErrOut, "Dashboard, once deployed: %s\n", &deploy.Dashboard{URL: o.DashboardURL(), User: scaffold.DashboardUser, PasswordFile: scaffold.DashboardPasswordFile})
+		fmt.Fprintf(s.ErrOut, "Dashboard, once deployed: %s\n", stack.DashboardHint(o.DashboardURL(), scaffold.DashboardUser, scaffold.DashboardPasswordFile))
 	}
 	fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)
 	return nil

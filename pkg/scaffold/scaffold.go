@@ -2,7 +2,6 @@ package scaffold
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/project"
+	stackfile "github.com/rscale/rscale/pkg/stack"
 	"github.com/rscale/rscale/pkg/sysreqs"
 	"github.com/rscale/rscale/templates"
 )
@@ -43,7 +43,8 @@ type data struct {
 	AlivePath             string
 	RequestSeconds        int
 	QueueSeconds          int
-	EdgeSeconds           int // Traefik's limit: a request's longest wait in the queue and in R, and a margin
+	EdgeSeconds           int                 // Traefik's limit: a request's longest wait in the queue and in R, and a margin
+	XRscale               stackfile.Extension // the stack file's x-rscale: block
 }
 
 // Render produces the files for p. version is rscale's, written into each file's header.
@@ -62,7 +63,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		Options:               o,
 		Version:               version,
 		Stack:                 stack,
-		Network:               stack + "_backend",
+		Network:               names.Scoped(stack, "backend"),
 		Router:                stack + "-" + o.Service,
 		RVersion:              p.RVersion,
 		RVersionSource:        p.RVersionSource,
@@ -88,6 +89,18 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	}
 	if d.QueueImage == "" {
 		d.QueueImage = DefaultHAProxyImage
+	}
+	d.XRscale = stackfile.Extension{
+		Stack: stack,
+		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
+		MaxReplicas:    map[string]uint64{o.Service: uint64(o.MaxReplicas)},
+		RequestTimeout: fmt.Sprintf("%ds", d.RequestSeconds),
+		QueueTimeout:   fmt.Sprintf("%ds", d.QueueSeconds),
+	}
+	if o.Dashboard {
+		d.XRscale.DashboardURL = o.DashboardURL()
+		d.XRscale.DashboardUser = DashboardUser
+		d.XRscale.DashboardPasswordFile = DashboardPasswordFile
 	}
 
 	plan := []struct{ path, template string }{
@@ -121,18 +134,8 @@ func Launcher(version string) ([]byte, error) {
 }
 
 var funcs = template.FuncMap{
-	// yaml quotes a string as a YAML double-quoted scalar (JSON's syntax, which YAML accepts),
-	// with $ doubled: Compose interpolates $VAR in every value, and $$ is a literal $.
-	"yaml": func(s string) (string, error) {
-		s = strings.ReplaceAll(s, "$", "$$")
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			return "", err
-		}
-		return strings.TrimSuffix(b.String(), "\n"), nil
-	},
+	// yaml quotes a string for the stack file.
+	"yaml": stackfile.QuoteYAML,
 	// rlist writes strings as the arguments of an R c(...) call.
 	"rlist": func(items []string) string {
 		quoted := make([]string, len(items))
