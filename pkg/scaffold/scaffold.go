@@ -37,6 +37,7 @@ type data struct {
 	Packages              []string
 	SystemLibraries       []string
 	Renv                  bool
+	RenvVersion           string // the renv version renv.lock records, installed to restore it
 	DashboardUser         string
 	DashboardUsers        string // the secret file the proxy reads the dashboard's user from
 	DashboardPasswordFile string
@@ -90,8 +91,16 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	if d.QueueImage == "" {
 		d.QueueImage = DefaultHAProxyImage
 	}
+	if p.Renv != nil {
+		for _, pkg := range p.Renv.Packages {
+			if pkg.Name == "renv" {
+				d.RenvVersion = pkg.Version
+			}
+		}
+	}
 	d.XRscale = stackfile.Extension{
-		Stack: stack,
+		Stack:    stack,
+		Registry: o.Registry,
 		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
 		MaxReplicas:    map[string]uint64{o.Service: uint64(o.MaxReplicas)},
 		RequestTimeout: fmt.Sprintf("%ds", d.RequestSeconds),
@@ -136,6 +145,8 @@ func Launcher(version string) ([]byte, error) {
 var funcs = template.FuncMap{
 	// yaml quotes a string for the stack file.
 	"yaml": stackfile.QuoteYAML,
+	// rstring writes a string as an R string literal.
+	"rstring": strconv.Quote,
 	// rlist writes strings as the arguments of an R c(...) call.
 	"rlist": func(items []string) string {
 		quoted := make([]string, len(items))

@@ -23,6 +23,7 @@ const ExtensionKey = "x-rscale"
 type Extension struct {
 	Stack       string            `mapstructure:"stack"`
 	MaxReplicas map[string]uint64 `mapstructure:"max_replicas" doc:"haproxy.cfg has room for this many replicas: rscale scale refuses more."`
+	Registry    string            `mapstructure:"registry" doc:"rscale deploy pushes the images it builds here, for every node to pull (--registry)."`
 	// The timeouts init wrote into haproxy.cfg, the health check and Traefik's flags.
 	RequestTimeout string `mapstructure:"request_timeout" doc:"Longest one request may keep an R process busy (rscale init --request-timeout)."`
 	QueueTimeout   string `mapstructure:"queue_timeout" doc:"Longest a request waits for a free R process before a 503 (rscale init --queue-timeout)."`
