@@ -31,8 +31,8 @@ func TestE2ELongRequests(t *testing.T) {
 		t.Parallel()
 		p := setupProject(t, "sleep", "i9a-long-generated", false, "--replicas", "2")
 		// Longer than a healthy replica's check period (51 s), so that its check sees R busy,
-		// and than three of HAProxy's (2 s).
-		longRequestScenario(t, c, p, 60*time.Second)
+		// and than three of HAProxy's (2 s); shorter than request's one-minute client timeout.
+		longRequestScenario(t, c, p, 55*time.Second)
 	})
 	t.Run("queue timeout", func(t *testing.T) {
 		t.Parallel()
