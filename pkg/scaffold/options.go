@@ -28,6 +28,12 @@ const (
 // strategies are Traefik v3's load-balancing strategies.
 var strategies = []string{"wrr", "p2c", "hrw", "leasttime"}
 
+// Targets: the engines a stack file can be deployed on. The stack file records the one init was given.
+const (
+	TargetSwarm      = "swarm"
+	TargetKubernetes = "kubernetes"
+)
+
 // ProxyService is the name of the proxy's service in the stack.
 const ProxyService = "proxy"
 
@@ -49,6 +55,7 @@ type Options struct {
 	Dashboard   bool
 	CPUs        string // limit per replica, as docker accepts it ("1.5")
 	Memory      string // limit per replica, as docker accepts it ("512M")
+	Target      string // engine deploy uses unless told otherwise: "" (Swarm) or a Target* constant
 }
 
 // DefaultOptions are the defaults the README documents.
@@ -82,6 +89,14 @@ func (o Options) Validate() error {
 	}
 	if err := checkPort("--proxy-port", o.ProxyPort); err != nil {
 		return err
+	}
+	switch o.Target {
+	case "", TargetSwarm, TargetKubernetes:
+	default:
+		return fmt.Errorf("unknown --target %q: choose %s or %s", o.Target, TargetSwarm, TargetKubernetes)
+	}
+	if o.Target == TargetKubernetes && o.Proxy != ProxyHAProxy {
+		return fmt.Errorf("--target %s runs HAProxy in front of R: use --proxy %s", TargetKubernetes, ProxyHAProxy)
 	}
 	switch o.Proxy {
 	case ProxyTraefik, ProxyHAProxy:
