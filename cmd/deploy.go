@@ -1,11 +1,13 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rscale/rscale/pkg/deploy"
 	"github.com/rscale/rscale/pkg/engine"
@@ -21,6 +23,11 @@ type deployOptions struct {
 	timeout       time.Duration
 	advertiseAddr string
 	batch         int
+	kube          kubeFlags
+	dryRun        bool
+	output        string
+	registry      string
+	serviceType   corev1.ServiceType
 }
 
 func newDeployCmd(s Streams) *cobra.Command {
@@ -35,6 +42,19 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			onKube, err := o.kube.onKubernetes(ctx, &o.stackFlags, args)
+			if err != nil {
+				return err
+			}
+			if o.output != "yaml" {
+				return usageError{fmt.Errorf("unknown --output %q: deploy --dry-run prints yaml", o.output)}
+			}
+			if onKube {
+				return kubeDeploy(ctx, s, o, args)
+			}
+			if o.dryRun || o.registry != "" || c.Flags().Changed("service-type") {
+				return usageError{errors.New("--dry-run, --registry and --service-type work with --target kubernetes only")}
+			}
 			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
 			if err != nil {
 				return err
@@ -53,7 +73,12 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 		},
 	}
 	o.register(c)
+	o.kube.register(c)
 	f := c.Flags()
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the Kubernetes objects deploy would apply, and apply nothing (with --target kubernetes)")
+	f.StringVarP(&o.output, "output", "o", "yaml", "format of --dry-run: yaml")
+	f.StringVar(&o.registry, "registry", "", "push the images to this registry (host:port), from which the cluster's nodes pull them (default: x-rscale registry in the stack file)")
+	f.StringVar((*string)(&o.serviceType), "service-type", string(corev1.ServiceTypeLoadBalancer), "type of the proxy's Kubernetes Service: LoadBalancer or NodePort")
 	f.BoolVar(&o.noBuild, "no-build", false, "deploy the images as they are, without building")
 	f.BoolVar(&o.noInit, "no-init", false, "refuse, instead of making a one-node swarm, when this machine is in no swarm")
 	f.BoolVar(&o.prune, "prune", false, "remove the stack's services that the stack file no longer has")

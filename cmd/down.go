@@ -14,6 +14,7 @@ func newDownCmd(s Streams) *cobra.Command {
 	var (
 		f       stackFlags
 		timeout time.Duration
+		k       kubeFlags
 	)
 	c := &cobra.Command{
 		Use:   "down [DIR]",
@@ -27,6 +28,13 @@ removes its configs, secrets and networks, so the stack can be deployed again at
 			if err != nil {
 				return err
 			}
+			onKube, err := k.onKubernetes(ctx, &f, args)
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return kubeDown(ctx, s, &k, name, timeout)
+			}
 			return withEngine(ctx, func(api engine.API) error {
 				removed, err := deploy.Remove(ctx, api, name, s.ErrOut, timeout)
 				if err == nil && !removed {
@@ -37,6 +45,7 @@ removes its configs, secrets and networks, so the stack can be deployed again at
 		},
 	}
 	f.register(c)
+	k.register(c)
 	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas to stop")
 	return c
 }

@@ -40,6 +40,9 @@ Existing files are kept unless you pass --force.`,
   rscale init --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Target == scaffold.TargetKubernetes && !c.Flags().Changed("proxy") {
+				o.Proxy = scaffold.ProxyHAProxy
+			}
 			o.dir = "."
 			if len(args) == 1 {
 				o.dir = args[0]
@@ -65,6 +68,7 @@ Existing files are kept unless you pass --force.`,
 	f.StringVar(&o.HealthPath, "health-path", o.HealthPath, "path of the health endpoint the launcher adds")
 	f.StringVar(&o.CPUs, "cpus", "", "CPU limit per replica, such as 1 or 0.5 (default: none)")
 	f.StringVar(&o.Memory, "memory", "", "memory limit per replica, such as 512M (default: none)")
+	f.StringVar(&o.Target, "target", "", "engine rscale deploy uses: swarm or kubernetes (recorded in the stack file; kubernetes implies --proxy haproxy)")
 	f.BoolVar(&o.force, "force", false, "overwrite files that exist")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be written, and write nothing")
 	return c

@@ -12,6 +12,7 @@ func newLogsCmd(s Streams) *cobra.Command {
 		f   stackFlags
 		dir string
 		o   deploy.LogOptions
+		k   kubeFlags
 	)
 	c := &cobra.Command{
 		Use:   "logs [SERVICE...]",
@@ -24,12 +25,20 @@ func newLogsCmd(s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			onKube, err := k.onKubernetes(ctx, &f, dirArgs(dir))
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return kubeLogs(ctx, s, &k, name, args, o)
+			}
 			return withEngine(ctx, func(api engine.API) error {
 				return deploy.Logs(ctx, api, name, args, o, s.Out)
 			})
 		},
 	}
 	f.registerFile(c, "")
+	k.register(c)
 	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
 	c.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
 	c.Flags().StringVar(&o.Tail, "tail", "all", "lines to show from the end of each replica's log")

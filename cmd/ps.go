@@ -18,6 +18,7 @@ func newPsCmd(s Streams) *cobra.Command {
 		f      stackFlags
 		tasks  bool
 		output string
+		k      kubeFlags
 	)
 	c := &cobra.Command{
 		Use:   "ps [DIR]",
@@ -31,6 +32,13 @@ func newPsCmd(s Streams) *cobra.Command {
 			name, err := f.stackName(ctx, args)
 			if err != nil {
 				return err
+			}
+			onKube, err := k.onKubernetes(ctx, &f, args)
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return kubePs(ctx, s, &k, name, output)
 			}
 			var infos []deploy.ServiceInfo
 			err = withEngine(ctx, func(api engine.API) error {
@@ -58,6 +66,7 @@ func newPsCmd(s Streams) *cobra.Command {
 		},
 	}
 	f.register(c)
+	k.register(c)
 	c.Flags().BoolVar(&tasks, "tasks", false, "list every replica with its state and error")
 	c.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	return c

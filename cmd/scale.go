@@ -16,6 +16,7 @@ func newScaleCmd(s Streams) *cobra.Command {
 		detach  bool
 		timeout time.Duration
 		batch   int
+		k       kubeFlags
 	)
 	c := &cobra.Command{
 		Use:   "scale SERVICE=REPLICAS [SERVICE=REPLICAS...]",
@@ -35,10 +36,17 @@ is checked before anything changes; then scale waits until the replicas run.`,
 			if err != nil {
 				return err
 			}
+			onKube, err := k.kubernetes(p)
+			if err != nil {
+				return err
+			}
 			if p != nil {
 				if err := deploy.CheckMaxReplicas(parsed, name, deploy.MaxReplicas(p)); err != nil {
 					return usageError{err}
 				}
+			}
+			if onKube {
+				return kubeScale(ctx, s, &k, p, name, parsed, detach, timeout)
 			}
 			return withEngine(ctx, func(api engine.API) error {
 				targets, err := deploy.ResolveScale(ctx, api, name, parsed)
@@ -50,6 +58,7 @@ is checked before anything changes; then scale waits until the replicas run.`,
 		},
 	}
 	f.register(c)
+	k.register(c)
 	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "do not wait for the replicas")
 	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
