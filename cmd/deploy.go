@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/kube"
 )
 
 type deployOptions struct {
@@ -23,14 +23,13 @@ type deployOptions struct {
 	timeout       time.Duration
 	advertiseAddr string
 	batch         int
-	kube          kubeFlags
 	dryRun        bool
 	output        string
 	registry      string
-	serviceType   corev1.ServiceType
+	serviceType   string
 }
 
-func newDeployCmd(s Streams) *cobra.Command {
+func newDeployCmd(env Env) *cobra.Command {
 	var o deployOptions
 	c := &cobra.Command{
 		Use:   "deploy [DIR]",
@@ -41,44 +40,12 @@ If this machine is in no swarm, it becomes a one-node swarm first (unless --no-i
 Then deploy waits until every replica is running and healthy, and prints the URL.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			onKube, err := o.kube.onKubernetes(ctx, &o.stackFlags, args)
-			if err != nil {
-				return err
-			}
-			if o.output != "yaml" {
-				return usageError{fmt.Errorf("unknown --output %q: deploy --dry-run prints yaml", o.output)}
-			}
-			if onKube {
-				return kubeDeploy(ctx, s, o, args)
-			}
-			if o.dryRun || o.registry != "" || c.Flags().Changed("service-type") {
-				return usageError{errors.New("--dry-run, --registry and --service-type work with --target kubernetes only")}
-			}
-			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
-			if err != nil {
-				return err
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
-					Build: !o.noBuild, Init: !o.noInit,
-					AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
-				})
-				if err != nil {
-					return err
-				}
-				return printDeployed(s, r, o.detach)
-			})
+			o.dirFrom(args)
+			return runDeploy(c.Context(), env, o)
 		},
 	}
 	o.register(c)
-	o.kube.register(c)
 	f := c.Flags()
-	f.BoolVar(&o.dryRun, "dry-run", false, "print the Kubernetes objects deploy would apply, and apply nothing (with --target kubernetes)")
-	f.StringVarP(&o.output, "output", "o", "yaml", "format of --dry-run: yaml")
-	f.StringVar(&o.registry, "registry", "", "push the images to this registry (host:port), from which the cluster's nodes pull them (default: x-rscale registry in the stack file)")
-	f.StringVar((*string)(&o.serviceType), "service-type", string(corev1.ServiceTypeLoadBalancer), "type of the proxy's Kubernetes Service: LoadBalancer or NodePort")
 	f.BoolVar(&o.noBuild, "no-build", false, "deploy the images as they are, without building")
 	f.BoolVar(&o.noInit, "no-init", false, "refuse, instead of making a one-node swarm, when this machine is in no swarm")
 	f.BoolVar(&o.prune, "prune", false, "remove the stack's services that the stack file no longer has")
@@ -86,11 +53,57 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
 	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "Kubernetes: print the objects deploy would apply (-o yaml), and apply nothing")
+	f.StringVarP(&o.output, "output", "o", "yaml", "format of --dry-run: yaml")
+	f.StringVar(&o.registry, "registry", "", "Kubernetes: push the images to this registry (host:port), which the nodes pull from (default: x-rscale registry)")
+	f.StringVar(&o.serviceType, "service-type", "LoadBalancer", "Kubernetes: type of the proxy's Service: LoadBalancer or NodePort")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
 }
 
-func printDeployed(s Streams, r *deploy.Result, detached bool) error {
+func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if o.output != "yaml" {
+		return usageError{fmt.Errorf("unknown --output %q: deploy --dry-run prints yaml", o.output)}
+	}
+	if o.serviceType != "LoadBalancer" && o.serviceType != "NodePort" {
+		return usageError{fmt.Errorf("unknown --service-type %q: choose LoadBalancer or NodePort", o.serviceType)}
+	}
+	p, name, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	if !o.onKubernetes(ctx) && (o.dryRun || o.registry != "") {
+		return usageError{fmt.Errorf("--dry-run and --registry work with --target kubernetes only")}
+	}
+	if o.dryRun {
+		// The objects as the file gives them, with its image names: nothing is built or asked.
+		objs, err := kube.Build(p, name, kube.Options{ServiceType: corev1.ServiceType(o.serviceType)})
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.path(), err)
+		}
+		out, err := kube.YAML(objs.All())
+		if err != nil {
+			return err
+		}
+		_, err = env.Out.Write(out)
+		return err
+	}
+	return o.withBackend(ctx, env, func(b backend.Backend) error {
+		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{
+			Build: !o.noBuild, Init: !o.noInit,
+			AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
+			Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: env.ErrOut,
+			Registry: o.registry, ServiceType: o.serviceType,
+		})
+		if err != nil {
+			return err
+		}
+		printDeployed(env.Streams, r, o.detach)
+		return nil
+	})
+}
+
+func printDeployed(s Streams, r *backend.DeployResult, detached bool) {
 	state := "is running"
 	if detached {
 		state = "was handed to Swarm (not waiting: --detach)"
@@ -99,5 +112,4 @@ func printDeployed(s Streams, r *deploy.Result, detached bool) error {
 	if len(r.URLs) > 0 {
 		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
 	}
-	return nil
 }

@@ -1,78 +1,85 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/names"
 )
 
-func newPsCmd(s Streams) *cobra.Command {
-	var (
-		f      stackFlags
-		tasks  bool
-		output string
-		k      kubeFlags
-	)
+type psOptions struct {
+	stackFlags
+	tasks  bool
+	output string
+}
+
+func newPsCmd(env Env) *cobra.Command {
+	var o psOptions
 	c := &cobra.Command{
 		Use:   "ps [DIR]",
 		Short: "Show the services of the stack deployed from DIR and their replicas",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("unknown --output %q: choose table or json", output)}
-			}
-			ctx := c.Context()
-			name, err := f.stackName(ctx, args)
-			if err != nil {
-				return err
-			}
-			onKube, err := k.onKubernetes(ctx, &f, args)
-			if err != nil {
-				return err
-			}
-			if onKube {
-				return kubePs(ctx, s, &k, name, output)
-			}
-			var infos []deploy.ServiceInfo
-			err = withEngine(ctx, func(api engine.API) error {
-				infos, err = deploy.Describe(ctx, api, name)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if !tasks {
-				for i := range infos {
-					infos[i].Tasks = nil
-				}
-			}
-			if output == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(infos)
-			}
-			if len(infos) == 0 {
-				fmt.Fprintf(s.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)
-				return nil
-			}
-			return printPs(s, name, infos, tasks)
+			o.dirFrom(args)
+			return runPs(c.Context(), env, o)
 		},
 	}
-	f.register(c)
-	k.register(c)
-	c.Flags().BoolVar(&tasks, "tasks", false, "list every replica with its state and error")
-	c.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	o.register(c)
+	c.Flags().BoolVar(&o.tasks, "tasks", false, "list every replica with its state and error")
+	c.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
 	return c
 }
 
-func printPs(s Streams, stack string, infos []deploy.ServiceInfo, tasks bool) error {
+func runPs(ctx context.Context, env Env, o psOptions) error {
+	if o.output != "table" && o.output != "json" {
+		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
+	}
+	name, err := o.stackName(ctx)
+	if err != nil {
+		return err
+	}
+	var infos []backend.ServiceInfo
+	err = o.withBackend(ctx, env, func(b backend.Backend) error {
+		infos, err = b.Ps(ctx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// On Kubernetes the pods are what ps is for: always listed.
+	pods := o.onKubernetes(ctx)
+	if !o.tasks && !pods {
+		for i := range infos {
+			infos[i].Tasks = nil
+		}
+	}
+	if o.output == "json" {
+		if infos == nil {
+			infos = []backend.ServiceInfo{}
+		}
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	if len(infos) == 0 {
+		fmt.Fprintf(env.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)
+		return nil
+	}
+	if pods {
+		return printPods(env.Streams, infos)
+	}
+	return printPs(env.Streams, name, infos, o.tasks)
+}
+
+func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) error {
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tDESIRED\tRUNNING\tHEALTHY\tIMAGE\tPORTS")
 	for _, i := range infos {
@@ -80,7 +87,7 @@ func printPs(s Streams, stack string, infos []deploy.ServiceInfo, tasks bool) er
 		if i.Healthy != nil {
 			healthy = strconv.Itoa(*i.Healthy)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", deploy.ShortName(stack, i.Name), i.Desired, i.Running, healthy, i.Image, strings.Join(i.Ports, ", "))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", names.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, i.Image, strings.Join(i.Ports, ", "))
 	}
 	if tasks {
 		fmt.Fprintln(w, "\nTASK\tSTATE\tDESIRED\tERROR")
@@ -88,6 +95,34 @@ func printPs(s Streams, stack string, infos []deploy.ServiceInfo, tasks bool) er
 			for _, t := range i.Tasks {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Name, t.State, t.Desired, t.Error)
 			}
+		}
+	}
+	return w.Flush()
+}
+
+// printPods is ps on Kubernetes: each Deployment, then each pod with its readiness,
+// restarts, age and node.
+func printPods(s Streams, infos []backend.ServiceInfo) error {
+	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SERVICE\tDESIRED\tPODS\tREADY\tIMAGE\tURL")
+	for _, i := range infos {
+		ready := 0
+		if i.Healthy != nil {
+			ready = *i.Healthy
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\n", i.Name, i.Desired, i.Running, ready, i.Image, strings.Join(i.Ports, ", "))
+	}
+	fmt.Fprintln(w, "\nPOD\tSTATUS\tREADY\tRESTARTS\tAGE\tNODE")
+	for _, i := range infos {
+		for _, t := range i.Tasks {
+			ready, restarts := false, int32(0)
+			if t.Ready != nil {
+				ready = *t.Ready
+			}
+			if t.Restarts != nil {
+				restarts = *t.Restarts
+			}
+			fmt.Fprintf(w, "%s\t%s\t%t\t%d\t%s\t%s\n", t.Name, t.State, ready, restarts, time.Since(t.Since).Round(time.Second), t.Node)
 		}
 	}
 	return w.Flush()

@@ -24,7 +24,7 @@ type kind struct {
 	matchObj func(runtime.Object) (string, bool)
 }
 
-func names[T any](items []T, name func(*T) string) []string {
+func sortedNames[T any](items []T, name func(*T) string) []string {
 	out := make([]string, 0, len(items))
 	for i := range items {
 		out = append(out, name(&items[i]))
@@ -46,7 +46,7 @@ var kinds = []kind{
 			if err != nil {
 				return nil, err
 			}
-			return names(l.Items, func(x *appsv1.Deployment) string { return x.Name }), nil
+			return sortedNames(l.Items, func(x *appsv1.Deployment) string { return x.Name }), nil
 		},
 		delete: func(ctx context.Context, c *Cluster, name string, o metav1.DeleteOptions) error {
 			return c.Client.AppsV1().Deployments(c.Namespace).Delete(ctx, name, o)
@@ -64,7 +64,7 @@ var kinds = []kind{
 			if err != nil {
 				return nil, err
 			}
-			return names(l.Items, func(x *policyv1.PodDisruptionBudget) string { return x.Name }), nil
+			return sortedNames(l.Items, func(x *policyv1.PodDisruptionBudget) string { return x.Name }), nil
 		},
 		delete: func(ctx context.Context, c *Cluster, name string, o metav1.DeleteOptions) error {
 			return c.Client.PolicyV1().PodDisruptionBudgets(c.Namespace).Delete(ctx, name, o)
@@ -85,7 +85,7 @@ var kinds = []kind{
 			if err != nil {
 				return nil, err
 			}
-			return names(l.Items, func(x *corev1.Service) string { return x.Name }), nil
+			return sortedNames(l.Items, func(x *corev1.Service) string { return x.Name }), nil
 		},
 		delete: func(ctx context.Context, c *Cluster, name string, o metav1.DeleteOptions) error {
 			return c.Client.CoreV1().Services(c.Namespace).Delete(ctx, name, o)
@@ -103,7 +103,7 @@ var kinds = []kind{
 			if err != nil {
 				return nil, err
 			}
-			return names(l.Items, func(x *corev1.ConfigMap) string { return x.Name }), nil
+			return sortedNames(l.Items, func(x *corev1.ConfigMap) string { return x.Name }), nil
 		},
 		delete: func(ctx context.Context, c *Cluster, name string, o metav1.DeleteOptions) error {
 			return c.Client.CoreV1().ConfigMaps(c.Namespace).Delete(ctx, name, o)

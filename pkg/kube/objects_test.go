@@ -42,8 +42,14 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 	if err != nil {
 		t.Fatal(err)
 	}
-	stackName, _ := proj.Extensions["x-rscale"].(map[string]any)["stack"].(string)
-	return proj, stackName
+	ext, err := stack.ReadExtension(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Target != scaffold.TargetKubernetes {
+		t.Errorf("x-rscale target %q, want kubernetes", ext.Target)
+	}
+	return proj, ext.Stack
 }
 
 // exampleProjects are the projects in testdata/projects, each with init's options for it.

@@ -61,15 +61,14 @@ func orDiscard(w io.Writer) io.Writer {
 
 // Pod is one pod of the stack, as ps shows it.
 type Pod struct {
-	Name     string        `json:"name"`
-	Service  string        `json:"service"`
-	Node     string        `json:"node"`
-	Ready    bool          `json:"ready"`
-	Status   string        `json:"status"`
-	Restarts int32         `json:"restarts"`
-	Age      time.Duration `json:"-"`
-	Started  time.Time     `json:"created"`
-	IP       string        `json:"ip,omitempty"`
+	Name     string    `json:"name"`
+	Service  string    `json:"service"`
+	Node     string    `json:"node"`
+	Ready    bool      `json:"ready"`
+	Status   string    `json:"status"`
+	Restarts int32     `json:"restarts"`
+	Started  time.Time `json:"created"`
+	IP       string    `json:"ip,omitempty"`
 }
 
 // Pods lists the stack's pods, by service then name.
@@ -82,7 +81,7 @@ func Pods(ctx context.Context, c *Cluster, stack string) ([]Pod, error) {
 	for _, p := range l.Items {
 		x := Pod{
 			Name: p.Name, Service: p.Labels[LabelName], Node: p.Spec.NodeName, Status: string(p.Status.Phase),
-			Started: p.CreationTimestamp.Time, Age: time.Since(p.CreationTimestamp.Time).Round(time.Second), IP: p.Status.PodIP,
+			Started: p.CreationTimestamp.Time, IP: p.Status.PodIP,
 		}
 		for _, cond := range p.Status.Conditions {
 			if cond.Type == corev1.PodReady {

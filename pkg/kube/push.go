@@ -8,13 +8,30 @@ import (
 	"io"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 )
 
-// Pusher is the part of the Docker Engine API a push needs. *client.Client implements it.
+// Pusher is what a push needs of the Docker engine (DockerPusher makes one of a client).
 type Pusher interface {
 	ImageTag(ctx context.Context, source, target string) error
 	ImagePush(ctx context.Context, image string, options image.PushOptions) (io.ReadCloser, error)
+	// HasImage says whether the engine holds the image.
+	HasImage(ctx context.Context, ref string) (bool, error)
+}
+
+// DockerPusher is a Pusher on a Docker Engine client.
+func DockerPusher(c *client.Client) Pusher { return dockerPusher{c} }
+
+type dockerPusher struct{ *client.Client }
+
+func (d dockerPusher) HasImage(ctx context.Context, ref string) (bool, error) {
+	_, err := d.ImageInspect(ctx, ref)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Push tags a local image as remote (REGISTRY/<stack>/<service>:<tag>), pushes it, and
