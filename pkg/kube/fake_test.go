@@ -426,3 +426,41 @@ func TestForbiddenNamesTheVerbAndResource(t *testing.T) {
 		}
 	}
 }
+
+func TestBackendPsShowsEachPodUnderItsService(t *testing.T) {
+	ctx := context.Background()
+	c, cs := fakeCluster(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.9"}}}})
+	objs := buildRandomforest(t)
+	if err := Apply(ctx, c, objs.All(), ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	markRolledOut(ctx, cs)
+	d := objs.Deployments[0]
+	p := pod(d, "randomforest-model-server-a-1", "a", corev1.ContainerStatus{Name: "model-server", RestartCount: 1, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}})
+	p.Status.Phase = corev1.PodRunning
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	if _, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := cs.CoreV1().Services("default").Get(ctx, "randomforest-proxy", metav1.GetOptions{})
+	svc.Spec.Ports[0].NodePort = 30080
+	cs.CoreV1().Services("default").Update(ctx, svc, metav1.UpdateOptions{})
+
+	infos, err := NewBackendFor(c, nil, nil).Ps(ctx, "randomforest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 2 {
+		t.Fatalf("%+v", infos)
+	}
+	api, proxy := infos[0], infos[1]
+	if api.Name != "model-server" || api.Desired != 3 || *api.Healthy != 3 || api.Image != "127.0.0.1:5000/rf@sha256:1111" || len(api.Tasks) != 1 {
+		t.Errorf("API service %+v", api)
+	}
+	if task := api.Tasks[0]; task.Name != p.Name || !*task.Ready || *task.Restarts != 1 || task.Node != "n1" || task.State != "Running" {
+		t.Errorf("pod %+v", task)
+	}
+	if proxy.Name != "proxy" || len(proxy.Ports) != 1 || proxy.Ports[0] != "http://10.0.0.9:30080/" {
+		t.Errorf("proxy %+v", proxy)
+	}
+}
