@@ -464,3 +464,20 @@ func TestBackendPsShowsEachPodUnderItsService(t *testing.T) {
 		t.Errorf("proxy %+v", proxy)
 	}
 }
+
+func TestLogsPrefixEveryLineWithItsPod(t *testing.T) {
+	d := deployment("s-model-server", "rf:1", "1")
+	running := corev1.ContainerStatus{Name: "api", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	c, _ := fakeCluster(d, pod(d, "s-model-server-a-1", "a", running), pod(d, "s-model-server-a-2", "a", running))
+	var out bytes.Buffer
+	if err := Logs(context.Background(), c, "s", nil, LogOptions{Tail: 10}, &out); err != nil {
+		t.Fatal(err)
+	}
+	// The fake clientset answers every pod's logs with "fake logs".
+	if got := out.String(); got != "s-model-server-a-1 | fake logs\ns-model-server-a-2 | fake logs\n" {
+		t.Errorf("logs:\n%s", got)
+	}
+	if err := Logs(context.Background(), c, "s", []string{"web"}, LogOptions{}, &out); err == nil || !strings.Contains(err.Error(), "stack s has no pods") {
+		t.Errorf("logs of a service with no pods: %v", err)
+	}
+}
