@@ -289,8 +289,18 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 	if failed > 0 || ok == 0 {
 		t.Errorf("%d of %d requests failed during the rolling update: %v", failed, ok+failed, errs[:min(len(errs), 5)])
 	}
-	if r, err := request("GET", base+"/version", "", ""); err != nil || string(r.body) != `["2"]` {
-		t.Errorf("GET /version after the update: %v %s", err, r.body)
+	// Old pods serve what they were given while they drain, so the proxy may reach one for a
+	// few seconds more.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r, err := request("GET", base+"/version", "", "")
+		if err == nil && string(r.body) == `["2"]` {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /version after the update: %v %s", err, r.body)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	image := p.cluster.Kubectl(t, "get", "deployment", "i12-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
 
@@ -346,7 +356,8 @@ func TestE2EKubeErrors(t *testing.T) {
 	t.Run("image the nodes cannot pull", func(t *testing.T) {
 		p.edit(t, "rscale.yml", `image: "i12-errors/model_server:latest"`, `image: "`+p.cluster.Registry+`/i12-errors/absent:1"`)
 		start := time.Now()
-		r := rscale(t, "deploy", p.dir, "--no-build", "--namespace", p.namespace, "--timeout", "3m")
+		// --registry: the proxy's image is pushed, so only the API's cannot be pulled.
+		r := p.rscale(t, "deploy", p.dir, "--no-build", "--timeout", "3m")
 		if r.code == 0 || !strings.Contains(r.stderr, "cannot pull image "+p.cluster.Registry+"/i12-errors/absent:1") {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}

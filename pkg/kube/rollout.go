@@ -112,9 +112,13 @@ func WaitRollout(ctx context.Context, c *Cluster, deployments []string, o WaitOp
 			if done {
 				continue
 			}
-			if err := podTrouble(ctx, c, d); err != nil {
-				failed[name] = err
-				continue
+			// Until the controller has seen the new template, the revision annotations (and
+			// so which pods are the current version's) are the old ones.
+			if d.Status.ObservedGeneration >= d.Generation {
+				if err := podTrouble(ctx, c, d); err != nil {
+					failed[name] = err
+					continue
+				}
 			}
 			if !deadline.IsZero() && time.Now().After(deadline) {
 				failed[name] = &TimeoutError{Deployment: label(o.Components, name), Ready: ready, Desired: desired, Timeout: o.Timeout}
