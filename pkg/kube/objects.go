@@ -526,8 +526,11 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: lbl, Annotations: map[string]string{ConfigHashAnnotation: hex.EncodeToString(sum[:8])}},
 				Spec: corev1.PodSpec{
-					Containers:      []corev1.Container{c},
-					SecurityContext: podSec,
+					Containers: []corev1.Container{c},
+					// HAProxy as PID 1 leaves SIGTERM to the grace period's end; behind the
+					// pause process it stops at once.
+					ShareProcessNamespace: ptr(true),
+					SecurityContext:       podSec,
 					Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 						LocalObjectReference: corev1.LocalObjectReference{Name: ObjectName(stack, ProxyService)},
 					}}}},
