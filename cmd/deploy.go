@@ -11,6 +11,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/kube"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type deployOptions struct {
@@ -68,6 +69,9 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 	if o.serviceType != "LoadBalancer" && o.serviceType != "NodePort" {
 		return usageError{fmt.Errorf("unknown --service-type %q: choose LoadBalancer or NodePort", o.serviceType)}
 	}
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
 	p, name, err := o.open(ctx)
 	if err != nil {
 		return err
@@ -87,6 +91,9 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 		}
 		_, err = env.Out.Write(out)
 		return err
+	}
+	if err := stack.CheckImages(p); err != nil {
+		return fmt.Errorf("%s: %w", o.path(), err)
 	}
 	return o.withBackend(ctx, env, func(b backend.Backend) error {
 		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{

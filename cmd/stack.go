@@ -20,10 +20,10 @@ type stackFlags struct {
 	dir  string // from the DIR argument, or --dir
 	file string
 	name string
-	// The engine: --target, else the stack file's x-rscale target; the cluster as kubectl picks it.
+	// The engine: --target, else the stack file's x-rscale target; the cluster as kubectl
+	// picks it (with the global --context).
 	target     string
 	kubeconfig string
-	context    string
 	namespace  string
 }
 
@@ -37,7 +37,6 @@ func (f *stackFlags) registerFile(c *cobra.Command, shorthand string) {
 	c.Flags().StringVar(&f.name, "name", "", "stack name (default: the one rscale init recorded, else the folder name)")
 	c.Flags().StringVar(&f.target, "target", "", "engine: swarm or kubernetes (default: the one rscale init recorded, else swarm)")
 	c.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "Kubernetes: kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&f.context, "context", "", "Kubernetes: kubeconfig context (default: its current one)")
 	c.Flags().StringVarP(&f.namespace, "namespace", "n", "", "Kubernetes: namespace (default: the context's, else default)")
 }
 
@@ -87,8 +86,9 @@ func (f *stackFlags) load(ctx context.Context) (*types.Project, string, error) {
 
 // backendOptions choose the engine: --target, else the stack file's x-rscale target (when
 // there is a file), else Swarm.
-func (f *stackFlags) backendOptions(ctx context.Context) (backend.Options, error) {
-	o := backend.Options{Target: f.target, Kubeconfig: f.kubeconfig, Context: f.context, Namespace: f.namespace}
+func (f *stackFlags) backendOptions(ctx context.Context, env Env) (backend.Options, error) {
+	o := env.backendOptions()
+	o.Target, o.Kubeconfig, o.Namespace = f.target, f.kubeconfig, f.namespace
 	if o.Target == "" {
 		if p, _, err := f.open(ctx); err == nil {
 			ext, err := stack.ReadExtension(p)
@@ -108,14 +108,14 @@ func (f *stackFlags) backendOptions(ctx context.Context) (backend.Options, error
 
 // onKubernetes says whether the command acts on a Kubernetes cluster.
 func (f *stackFlags) onKubernetes(ctx context.Context) bool {
-	o, err := f.backendOptions(ctx)
+	o, err := f.backendOptions(ctx, Env{})
 	return err == nil && o.Target == backend.TargetKubernetes
 }
 
 // withBackend makes the backend the environment gives for the chosen engine, runs fn with
 // it, and closes it.
 func (f *stackFlags) withBackend(ctx context.Context, env Env, fn func(backend.Backend) error) error {
-	o, err := f.backendOptions(ctx)
+	o, err := f.backendOptions(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -128,3 +128,14 @@ func (f *stackFlags) withBackend(ctx context.Context, env Env, fn func(backend.B
 }
 
 const defaultTimeout = 5 * time.Minute
+
+// withBackend makes the default engine's backend (no stack file to choose another), runs f
+// with it, and closes it.
+func withBackend(ctx context.Context, env Env, f func(backend.Backend) error) error {
+	b, err := env.Backends(ctx, env.backendOptions())
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return f(b)
+}

@@ -41,7 +41,8 @@ import (
 
 // Cluster is a running cluster, as the tests reach it from the host.
 type Cluster struct {
-	// Kubeconfig is the path of a kubeconfig with cluster-admin rights, its context current.
+	// Kubeconfig is the path of a kubeconfig with cluster-admin rights; its current context
+	// is named "rscale-k8s".
 	Kubeconfig string
 	// KubectlPath runs kubectl (the harness's multi-call binary; pass "kubectl" first).
 	KubectlPath string
@@ -158,6 +159,12 @@ func start() (*Cluster, string, error) {
 	}
 	state.users = users
 
+	// The binaries of these sources, even when the cluster found up was started from another
+	// work tree's: the test workload is taken from them.
+	bin, err := run(script, "build")
+	if err != nil {
+		return nil, "", err
+	}
 	out, err := run(script, "up")
 	if err != nil {
 		return nil, "", err
@@ -166,6 +173,7 @@ func start() (*Cluster, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	c.BinDir = strings.TrimSpace(bin)
 	// "# started" when this call started it, rather than finding it up.
 	if strings.Contains(out, "# started\n") {
 		if err := os.WriteFile(filepath.Join(filepath.Dir(c.Kubeconfig), startedMarker), nil, 0o644); err != nil {
@@ -226,12 +234,13 @@ func findScript() (string, error) {
 	}
 }
 
-// run runs cluster.sh; its progress goes to stderr, its result (the env lines) to stdout.
+// run runs cluster.sh; its result (the env lines, or the binaries' folder) comes on stdout.
+// Its progress is shown as it goes (a first build takes minutes) and kept for the error.
 func run(script string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("bash", append([]string{script}, args...)...)
 	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("cluster.sh %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 60))
 	}
@@ -272,7 +281,6 @@ func parseEnv(out string) (*Cluster, error) {
 			return nil, fmt.Errorf("cluster.sh up printed no %s in:\n%s", name, out)
 		}
 	}
-	c.BinDir = filepath.Dir(c.KubectlPath)
 	return c, nil
 }
 
@@ -312,6 +320,36 @@ func (c *Cluster) kubectl(stdin io.Reader, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// UserKubeconfig returns the path of a kubeconfig (in t's temporary folder) that acts as the
+// ServiceAccount name of namespace default, created with no rights: a test grants it what it
+// needs (or nothing, to see how a command reports a missing permission). Its context is named
+// "rscale-k8s", as the admin kubeconfig's.
+func (c *Cluster) UserKubeconfig(t testing.TB, name string) string {
+	t.Helper()
+	c.Apply(t, fmt.Sprintf("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: %s, namespace: default}\n", name))
+	token := strings.TrimSpace(c.Kubectl(t, "create", "token", name, "--namespace", "default", "--duration", "2h"))
+	ca := strings.TrimSpace(c.Kubectl(t, "config", "view", "--raw", "--minify", "-o", "jsonpath={.clusters[0].cluster.certificate-authority-data}"))
+	server := strings.TrimSpace(c.Kubectl(t, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"))
+	path := filepath.Join(t.TempDir(), name+".kubeconfig")
+	config := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: rscale-k8s
+  cluster: {server: %q, certificate-authority-data: %s}
+users:
+- name: %[3]s
+  user: {token: %[4]s}
+contexts:
+- name: rscale-k8s
+  context: {cluster: rscale-k8s, user: %[3]s}
+current-context: rscale-k8s
+`, server, ca, name, token)
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // ImageRef is the name under which an image pushed to the registry is pulled by the cluster:
 // the image's repository path and tag behind the registry's address.
 func (c *Cluster) ImageRef(image string) string {
@@ -331,7 +369,8 @@ func (c *Cluster) ImageRef(image string) string {
 func (c *Cluster) Push(t testing.TB, image string) string {
 	t.Helper()
 	ref := c.ImageRef(image)
-	for _, args := range [][]string{{"tag", image, ref}, {"push", ref}} {
+	// The registry keeps the image; the engine's extra name is dropped once pushed.
+	for _, args := range [][]string{{"tag", image, ref}, {"push", ref}, {"rmi", ref}} {
 		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
 			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -347,7 +386,8 @@ var hello struct {
 
 // HelloImage returns the registry name of a tiny test workload, built once per test binary:
 // an HTTP server on port 8080 answering GET / with its pod's name and GET /resolve?name=N
-// with the addresses N resolves to through the pod's DNS, one per line, sorted.
+// with the addresses N resolves to through the pod's DNS, one per line, sorted. It logs
+// "hello: listening on :8080" when it starts.
 func (c *Cluster) HelloImage(t testing.TB) string {
 	t.Helper()
 	hello.once.Do(func() {
@@ -375,14 +415,17 @@ func (c *Cluster) buildHello() (string, error) {
 	if err := tw.Close(); err != nil {
 		return "", err
 	}
-	ref := c.Registry + "/rscale-k8s-harness/hello:1"
+	// A tag of its own, as test binaries running at once each push theirs.
+	ref := fmt.Sprintf("%s/rscale-k8s-harness/hello:%d", c.Registry, os.Getpid())
 	imp := exec.Command("docker", "import", "--change", `ENTRYPOINT ["/hello"]`, "-", ref)
 	imp.Stdin = &layer
 	if out, err := imp.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("docker import: %v\n%s", err, out)
 	}
-	if out, err := exec.Command("docker", "push", ref).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker push %s: %v\n%s", ref, err, out)
+	for _, args := range [][]string{{"push", ref}, {"rmi", ref}} {
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 	return ref, nil
 }

@@ -39,7 +39,7 @@ func TestParseEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Cluster{Kubeconfig: "/tmp/rscale-k8s/admin.kubeconfig", KubectlPath: "/var/cache/rscale-k8s/bin/abc/k8s",
-		Registry: "127.0.0.1:5050", NodeIP: "10.250.0.2", DNS: "10.250.0.2:53", BinDir: "/var/cache/rscale-k8s/bin/abc"}
+		Registry: "127.0.0.1:5050", NodeIP: "10.250.0.2", DNS: "10.250.0.2:53"}
 	if *c != want {
 		t.Errorf("parseEnv = %+v, want %+v", *c, want)
 	}
@@ -49,7 +49,8 @@ func TestParseEnv(t *testing.T) {
 }
 
 // TestCluster checks what rscale's Kubernetes tests rely on: a Ready node; an image pushed by
-// Docker to the local registry runs; a NodePort answers from the host; a headless Service
+// Docker to the local registry runs; pods' logs can be read; a NodePort answers from the
+// host; a headless Service
 // resolves to its pods' addresses through CoreDNS, from the host and from inside a pod.
 func TestCluster(t *testing.T) {
 	c := Start(t)
@@ -58,8 +59,15 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("nodes: %q, want one Ready node rscale-node", status)
 	}
 
+	// A user with no rights is refused, by name of verb and resource.
+	viewer := &Cluster{Kubeconfig: c.UserKubeconfig(t, "k8sharness-nobody"), KubectlPath: c.KubectlPath}
+	if _, err := viewer.KubectlErr("get", "pods", "-n", "default"); err == nil ||
+		!strings.Contains(err.Error(), `cannot list resource "pods"`) {
+		t.Errorf("kubectl get pods as a user with no rights: %v, want a refusal to list pods", err)
+	}
+
 	image := c.HelloImage(t)
-	ns := "k8sharness-test"
+	ns := fmt.Sprintf("k8sharness-%d", time.Now().UnixNano())
 	c.Kubectl(t, "create", "namespace", ns)
 	t.Cleanup(func() { c.KubectlErr("delete", "namespace", ns, "--wait=false") })
 	c.Apply(t, fmt.Sprintf(`
@@ -107,6 +115,13 @@ spec:
 	slices.Sort(podIPs)
 	if len(podIPs) != 2 {
 		t.Fatalf("pod IPs %v, want 2", podIPs)
+	}
+
+	// Logs come from the kubelet through the API server, as rscale logs reads them.
+	for _, pod := range podNames {
+		if logs := c.Kubectl(t, "-n", ns, "logs", pod); !strings.Contains(logs, "hello: listening on :8080") {
+			t.Errorf("logs of %s: %q, want the line hello writes when it starts", pod, logs)
+		}
 	}
 
 	nodePort := c.Kubectl(t, "-n", ns, "get", "service", "hello", "-o", "jsonpath={.spec.ports[0].nodePort}")

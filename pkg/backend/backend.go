@@ -35,12 +35,28 @@ type Backend interface {
 	Close() error
 }
 
+// EngineVersion is what `rscale version` reports about the engine.
+type EngineVersion struct {
+	Engine        string `json:"engine"` // such as "Docker Engine"
+	Version       string `json:"version"`
+	APIVersion    string `json:"api_version"`
+	MinAPIVersion string `json:"min_api_version,omitempty"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+}
+
+// Versioner is a Backend that can tell its engine's version.
+type Versioner interface {
+	EngineVersion(ctx context.Context) (EngineVersion, error)
+}
+
 // Options choose the engine a Factory makes a Backend for.
 type Options struct {
-	Target string // which engine: TargetSwarm (the default when empty) or TargetKubernetes
-	// Kubernetes: the cluster, chosen as kubectl does; empty fields take the kubeconfig's.
+	Target  string    // which engine: TargetSwarm (the default when empty) or TargetKubernetes
+	Context string    // the engine's context (docker context, kubeconfig context); "" as the engine's CLI chooses
+	Notices io.Writer // where the backend says which engine it acts on, when not the local default
+	// Kubernetes: the kubeconfig file and namespace; "" as kubectl chooses (KUBECONFIG, the context's namespace).
 	Kubeconfig string
-	Context    string
 	Namespace  string
 }
 

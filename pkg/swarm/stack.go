@@ -66,6 +66,9 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	if !inSwarm && !o.Init {
 		return nil, engine.ErrNoSwarm
 	}
+	if err := checkExternalNetworks(ctx, api, spec); err != nil {
+		return nil, err
+	}
 	if o.Build {
 		refs, err := BuildImages(ctx, api, plan.Project, BuildOptions{Progress: progress, Verbose: o.Verbose})
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -115,6 +116,13 @@ func (f *Engine) Info(context.Context) (system.Info, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.SystemInfo, f.failure("Info")
+}
+
+// ServerVersion answers as Docker Engine 20.10.24 does.
+func (f *Engine) ServerVersion(context.Context) (types.Version, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return types.Version{Version: "20.10.24", APIVersion: "1.41", MinAPIVersion: "1.12", Os: "linux", Arch: "amd64"}, f.failure("ServerVersion")
 }
 
 func (f *Engine) SwarmInit(context.Context, swarm.InitRequest) (string, error) {

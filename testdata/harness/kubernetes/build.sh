@@ -13,6 +13,7 @@ mkdir -p "$cache/bin"
 exec 9>"$cache/build.lock"
 flock 9
 if [ -x "$out/k8s" ] && [ -x "$out/coredns" ] && [ -x "$out/pause" ] && [ -x "$out/hello" ]; then
+	touch "$out" # most recently used: the last to be pruned
 	echo "$out"
 	exit 0
 fi
@@ -40,6 +41,7 @@ rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
 echo "built in $(($(date +%s) - start)) s" >&2
-# Older builds are of no use once the sources changed.
-find "$cache/bin" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+# Builds of other sources (older commits, other branches' work trees on the same machine) are
+# pruned down to the three most recently used, about 220 MB each.
+ls -1dt "$cache"/bin/*/ | tail -n +4 | xargs -r rm -rf
 echo "$out"

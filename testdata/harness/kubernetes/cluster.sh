@@ -72,7 +72,7 @@ cmd_deps() {
 	mkdir -p "$DEB"
 	local dl
 	dl=$(mktemp -d)
-	chmod 755 "$dl" # apt-get download fetches as the _apt user
+	chown _apt "$dl" 2>/dev/null || true # apt-get download fetches as the _apt user
 	if ! (cd "$dl" && apt-get download -q "${missing[@]}" >&2); then
 		apt-get update -q >&2
 		(cd "$dl" && apt-get download -q "${missing[@]}" >&2)
@@ -134,7 +134,7 @@ wait_for() {
 }
 
 node_ready() {
-	kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+	kubectl --request-timeout=5s get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
 }
 
 write_configs() {
@@ -313,7 +313,7 @@ cmd_node() {
 cmd_status() {
 	[ -e "/run/netns/$NETNS" ] && [ -f "$DIR/admin.kubeconfig" ] || return 1
 	BIN=$(cat "$DIR/bin" 2>/dev/null) || return 1
-	kubectl get --raw /readyz >/dev/null 2>&1 && node_ready &&
+	kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1 && node_ready &&
 		$NS curl -fsS -m 2 -o /dev/null http://127.0.0.1:8181/ready &&
 		curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"
 }
@@ -391,7 +391,7 @@ cmd_up() {
 		--service-account-signing-key-file="$p/sa.key" --service-cluster-ip-range="$SVC_CIDR" \
 		--enable-admission-plugins=NodeRestriction --kubelet-preferred-address-types=InternalIP \
 		--cert-dir="$DIR/state/apiserver"
-	wait_for kube-apiserver 90 kubectl get --raw /readyz
+	wait_for kube-apiserver 90 kubectl --request-timeout=5s get --raw /readyz
 	daemon kube-controller-manager $NS "$BIN/k8s" kube-controller-manager --kubeconfig="$DIR/admin.kubeconfig" \
 		--bind-address=127.0.0.1 --service-account-private-key-file="$p/sa.key" --root-ca-file="$p/ca.crt" \
 		--use-service-account-credentials=false --leader-elect=false --cluster-signing-cert-file="$p/ca.crt" \
@@ -404,7 +404,7 @@ cmd_up() {
 
 	wait_for "node $NODE_NAME" 90 node_ready
 	# Pods cannot be created in a namespace before its default ServiceAccount exists.
-	wait_for "the default ServiceAccount" 60 kubectl get serviceaccount default
+	wait_for "the default ServiceAccount" 60 kubectl --request-timeout=5s get serviceaccount default
 	wait_for CoreDNS 60 $NS curl -fsS -m 2 http://127.0.0.1:8181/ready
 	wait_for "the registry" 30 curl -fsS -m 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
 	trap - EXIT
@@ -443,20 +443,12 @@ cmd_down_locked() {
 	# Out of the cgroups first: down may run from a failed up, which joined them.
 	echo $$ >"$(cgtrack)/cgroup.procs" 2>/dev/null || true
 	local i
-	# Pods and the kubelet first, so nothing restarts what is being stopped.
-	[ -f "$DIR/pids/kubelet" ] && kill -TERM "$(cat "$DIR/pids/kubelet")" 2>/dev/null || true
-	for c in $(find "$(cgtrack)/$CG_PODS" -name cgroup.procs 2>/dev/null); do
-		kill -KILL $(cat "$c") 2>/dev/null || true
-	done
-	signal_all TERM || true
-	for ((i = 0; i < 50; i++)); do
-		signal_all 0 || break
-		sleep 0.2
-	done
-	signal_all KILL || true
-	for ((i = 0; i < 50; i++)); do
-		signal_all 0 || break
-		sleep 0.2
+	# Nothing of a test cluster is worth a graceful stop (the API server alone takes over 10 s
+	# to drain): the kubelet first, so that it restarts nothing, then everything at once.
+	[ -f "$DIR/pids/kubelet" ] && kill -KILL "$(cat "$DIR/pids/kubelet")" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		signal_all KILL || break
+		sleep 0.1
 	done
 	ip route del "$POD_CIDR" 2>/dev/null || true
 	ip link del "$HOST_IF" 2>/dev/null || true # its peer goes with it
