@@ -11,6 +11,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/kube"
+	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
@@ -38,6 +39,8 @@ func newDeployCmd(env Env) *cobra.Command {
 		Long: `deploy reads the stack file in DIR (rscale.yml, written by rscale init), builds the
 images it names, and deploys the stack on Docker Swarm the way 'docker stack deploy' does.
 If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
+On a swarm of several nodes, --registry pushes the images to a registry every node pulls
+from, and the services run them pinned by digest.
 Then deploy waits until every replica is running and healthy, and prints the URL.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -53,10 +56,10 @@ Then deploy waits until every replica is running and healthy, and prints the URL
 	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
-	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of the swarm's nodes)")
+	f.StringVar(&o.registry, "registry", "", "push the built images to this registry (host[:port][/path]) and deploy them from there, as a swarm of several nodes or a Kubernetes cluster needs (default: the stack file's x-rscale registry)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "Kubernetes: print the objects deploy would apply (-o yaml), and apply nothing")
 	f.StringVarP(&o.output, "output", "o", "yaml", "format of --dry-run: yaml")
-	f.StringVar(&o.registry, "registry", "", "Kubernetes: push the images to this registry (host:port), which the nodes pull from (default: x-rscale registry)")
 	f.StringVar(&o.serviceType, "service-type", "LoadBalancer", "Kubernetes: type of the proxy's Service: LoadBalancer or NodePort")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
@@ -72,12 +75,17 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
 		return err
 	}
+	if o.registry != "" {
+		if err := registry.Check(o.registry); err != nil {
+			return usageError{fmt.Errorf("--registry: %w", err)}
+		}
+	}
 	p, name, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
-	if !o.onKubernetes(ctx) && (o.dryRun || o.registry != "") {
-		return usageError{fmt.Errorf("--dry-run and --registry work with --target kubernetes only")}
+	if o.dryRun && !o.onKubernetes(ctx) {
+		return usageError{fmt.Errorf("--dry-run works with --target kubernetes only")}
 	}
 	if o.dryRun {
 		// The objects as the file gives them, with its image names: nothing is built or asked.

@@ -38,7 +38,7 @@ is checked before anything changes; then scale waits until the replicas run.`,
 	c.ValidArgsFunction = serviceCompletion(env, &o.stackFlags, "=")
 	c.Flags().BoolVarP(&o.detach, "detach", "d", false, "do not wait for the replicas")
 	c.Flags().DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
-	c.Flags().IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	c.Flags().IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of the swarm's nodes)")
 	return c
 }
 

@@ -92,8 +92,10 @@ type DeployOptions struct {
 	Timeout       time.Duration // how long to wait for the replicas
 	Batch         int           // replicas started at a time; 0: the engine's default
 	Progress      io.Writer     // build steps, changes and convergence
-	Registry      string        // Kubernetes: push the images there (host:port), run them by digest
-	ServiceType   string        // Kubernetes: type of the proxy's Service (LoadBalancer, NodePort)
+	// Registry is where the built images are pushed, for every node to pull, and deployed
+	// from, pinned by digest; "" takes the stack file's (x-rscale: registry:).
+	Registry    string
+	ServiceType string // Kubernetes: type of the proxy's Service (LoadBalancer, NodePort)
 }
 
 // DeployResult is what a deploy did.
@@ -124,6 +126,7 @@ type ServiceInfo struct {
 	Healthy *int       `json:"healthy"` // nil when the service has no health check
 	Image   string     `json:"image"`
 	Ports   []string   `json:"ports"`
+	Nodes   []string   `json:"nodes"` // host names of the nodes its running replicas are on
 	Tasks   []TaskInfo `json:"tasks,omitempty"`
 }
 
@@ -132,7 +135,8 @@ type TaskInfo struct {
 	Name    string    `json:"name"` // service.slot, as docker stack ps shows it
 	State   string    `json:"state"`
 	Desired string    `json:"desired"`
-	Node    string    `json:"node"`
+	Node    string    `json:"node"` // the node's host name
+	NodeID  string    `json:"node_id,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Since   time.Time `json:"since"`
 	// Kubernetes pods only: ready (in the Service) and how often a container restarted.

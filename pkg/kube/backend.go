@@ -16,6 +16,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
@@ -80,13 +81,13 @@ func (b *Backend) Deploy(ctx context.Context, p *types.Project, name string, o b
 	if err != nil {
 		return nil, err
 	}
-	registry := o.Registry
-	if registry == "" {
+	registryAddr := o.Registry
+	if registryAddr == "" {
 		ext, err := stack.ReadExtension(p)
 		if err != nil {
 			return nil, err
 		}
-		registry = ext.Registry
+		registryAddr = ext.Registry
 	}
 	images := map[string]string{}
 	if o.Build {
@@ -98,8 +99,8 @@ func (b *Backend) Deploy(ctx context.Context, p *types.Project, name string, o b
 			images[img.Service] = img.Ref
 		}
 	}
-	if registry != "" {
-		if err := b.pushAll(ctx, p, name, registry, images, progress); err != nil {
+	if registryAddr != "" {
+		if err := b.pushAll(ctx, p, name, registryAddr, images, progress); err != nil {
 			return nil, err
 		}
 	}
@@ -121,7 +122,7 @@ func (b *Backend) Deploy(ctx context.Context, p *types.Project, name string, o b
 
 // pushAll pushes every image of the stack that the Docker engine holds (the API's, just
 // built, and the proxy's), so the nodes can pull them; images maps service → pinned reference.
-func (b *Backend) pushAll(ctx context.Context, p *types.Project, stackName, registry string, images map[string]string, progress io.Writer) error {
+func (b *Backend) pushAll(ctx context.Context, p *types.Project, stackName, registryAddr string, images map[string]string, progress io.Writer) error {
 	if b.pusher == nil {
 		return errors.New("no Docker engine to push the images from")
 	}
@@ -141,7 +142,11 @@ func (b *Backend) pushAll(ctx context.Context, p *types.Project, stackName, regi
 		if _, t, ok := strings.Cut(local[strings.LastIndex(local, "/")+1:], ":"); ok {
 			tag = t
 		}
-		pinned, err := Push(ctx, api, local, RemoteRef(registry, stackName, service, tag), progress)
+		remote, err := registry.Ref(registryAddr, stackName, service, tag)
+		if err != nil {
+			return err
+		}
+		pinned, err := registry.Push(ctx, api, local, remote, progress)
 		if err != nil {
 			return err
 		}

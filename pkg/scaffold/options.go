@@ -11,6 +11,7 @@ import (
 	"github.com/docker/go-units"
 
 	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/registry"
 )
 
 // Proxies rscale can put in front of the API.
@@ -57,6 +58,7 @@ type Options struct {
 	CPUs        string // limit per replica, as docker accepts it ("1.5")
 	Memory      string // limit per replica, as docker accepts it ("512M")
 	Target      string // engine deploy uses unless told otherwise: "" (Swarm) or a Target* constant
+	Registry    string // where deploy pushes the images it builds (host[:port][/path]); "" for none
 	CRAN        string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
 
@@ -127,6 +129,11 @@ func (o Options) Validate() error {
 	}
 	if o.StackFile == "" || strings.ContainsAny(o.StackFile, `/\`) {
 		return fmt.Errorf("--file %q: give a file name in the project folder, such as rscale.yml", o.StackFile)
+	}
+	if o.Registry != "" {
+		if err := registry.Check(o.Registry); err != nil {
+			return fmt.Errorf("--registry: %w", err)
+		}
 	}
 	if o.CPUs != "" {
 		if n, err := strconv.ParseFloat(o.CPUs, 64); err != nil || n <= 0 {

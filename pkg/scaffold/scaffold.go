@@ -84,7 +84,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 			}
 		}
 	}
-	d.XRscale = stackfile.Extension{Stack: stack, Target: o.Target}
+	d.XRscale = stackfile.Extension{Stack: stack, Target: o.Target, Registry: o.Registry}
 	if o.Proxy == ProxyHAProxy {
 		d.XRscale.MaxReplicas = map[string]uint64{o.Service: uint64(o.MaxReplicas)}
 	}

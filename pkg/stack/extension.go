@@ -23,8 +23,8 @@ const ExtensionKey = "x-rscale"
 type Extension struct {
 	Stack       string            `mapstructure:"stack"`
 	Target      string            `mapstructure:"target" doc:"Where rscale deploy puts the stack (--target swarm|kubernetes overrides it)."`
-	Registry    string            `mapstructure:"registry" doc:"Registry rscale deploy pushes the images to (host:port), for nodes to pull them from."`
 	MaxReplicas map[string]uint64 `mapstructure:"max_replicas" doc:"haproxy.cfg has room for this many replicas: rscale scale refuses more."`
+	Registry    string            `mapstructure:"registry" doc:"rscale deploy pushes the images it builds here, for every node to pull (--registry)."`
 }
 
 // ReadExtension decodes the stack file's x-rscale: block; a file without one gives the zero Extension.

@@ -91,7 +91,7 @@ func (b *Backend) Deploy(ctx context.Context, p *types.Project, name string, o b
 	}
 	r, err := Stack(ctx, api, plan, StackOptions{
 		Build: o.Build, Init: o.Init, AdvertiseAddr: o.AdvertiseAddr, Prune: o.Prune, Detach: o.Detach,
-		Timeout: o.Timeout, Verbose: o.Verbose, Batch: o.Batch, Progress: o.Progress,
+		Timeout: o.Timeout, Verbose: o.Verbose, Batch: o.Batch, Progress: o.Progress, Registry: o.Registry,
 	})
 	if r == nil {
 		return nil, err
