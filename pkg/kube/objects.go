@@ -24,6 +24,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/rscale/rscale/pkg/scaffold"
 )
 
 // Labels rscale puts on everything it creates, so `kubectl get all -l app.kubernetes.io/instance=<stack>` finds the stack.
@@ -244,16 +246,19 @@ func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1
 		Args:            svc.Command,
 		Env:             env(svc.Environment),
 		Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
-		// R listens once the API is loaded; the kernel accepts connections while R is busy
-		// with a request, so a long request never makes the pod unready.
+		// R listens once the API is loaded.
 		StartupProbe: &corev1.Probe{
 			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}},
 			PeriodSeconds:    2,
 			FailureThreshold: max(int32(health.start/(2*time.Second)), 1) + 1,
 		},
+		// The file the launcher has httpuv's I/O thread serve, without R's main loop: it
+		// answers while R is busy with a request, so a long request never makes the pod
+		// unready, and stops once R is gone (the proxy's own check is the same).
 		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}},
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: scaffold.AlivePath, Port: intstr.FromString("http")}},
 			PeriodSeconds:    2,
+			TimeoutSeconds:   2,
 			FailureThreshold: 2,
 		},
 		// The image's health check: the health endpoint answers, or R is busy with a request
