@@ -31,10 +31,21 @@ func newDeployCmd(s Streams) *cobra.Command {
 		Long: `deploy reads the stack file in DIR (rscale.yml, written by rscale init), builds the
 images it names, and deploys the stack on Docker Swarm the way 'docker stack deploy' does.
 If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
-Then deploy waits until every replica is running and healthy, and prints the URL.`,
+Then deploy waits until every replica is running and healthy, and prints the URL.
+
+First, deploy refreshes the files rscale init wrote, as 'rscale init DIR' would with
+the flags init was given: new endpoints, new R packages and the like follow the code.
+Files you edited are kept (rscale's version is written beside them as FILE.rscale-new).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if err := refreshGenerated(s, dir); err != nil {
+				return err
+			}
 			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
 			if err != nil {
 				return err

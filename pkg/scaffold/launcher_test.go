@@ -97,7 +97,7 @@ func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, files, false); err != nil {
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	base := launch(t, dir)
@@ -119,7 +119,7 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, files, false); err != nil {
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	busy := filepath.Join(dir, "busy")
