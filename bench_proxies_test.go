@@ -149,7 +149,7 @@ type traefikVariant struct {
 // load-balancing strategy where init has --strategy, else the one design it has. Where
 // init has --queue-image (the HAProxy behind Traefik), the queue uses the test image.
 func traefikVariants() []traefikVariant {
-	root := cmd.NewRootCmd(cmd.Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	root := cmd.NewRootCmd(cmd.Env{Streams: cmd.Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}})
 	initCmd, _, err := root.Find([]string{"init"})
 	if err != nil {
 		panic(err)

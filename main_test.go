@@ -1,20 +1,60 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rscale/rscale/cmd"
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/engine/enginetest"
+	"github.com/rscale/rscale/pkg/swarm"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"rscale": func() { os.Exit(cmd.Main(cmd.DefaultStreams())) },
+		"rscale": func() { os.Exit(rscaleMain()) },
 	})
+}
+
+// rscaleMain runs rscale as the scripts call it: on the real engines, or, when
+// RSCALE_FAKE_ENGINE names a file, on the fake engine that file holds (a new one if it does
+// not exist), saved back afterwards for the script's next command. The fake's replicas start
+// at once; RSCALE_FAKE_FAIL=Method:message makes that engine call fail.
+func rscaleMain() int {
+	path := os.Getenv("RSCALE_FAKE_ENGINE")
+	if path == "" {
+		return cmd.Main(cmd.DefaultStreams())
+	}
+	fake, err := enginetest.Load(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fake.Converge = true
+	fake.Fail = nil
+	if method, message, ok := strings.Cut(os.Getenv("RSCALE_FAKE_FAIL"), ":"); ok {
+		fake.Fail = map[string]string{method: message}
+	}
+	env := cmd.DefaultEnv()
+	env.Backends = func(context.Context, backend.Options) (backend.Backend, error) {
+		return swarm.NewBackend(func(context.Context) (engine.API, error) { return fake, nil }), nil
+	}
+	code := cmd.RunEnv(env, os.Args[1:])
+	if err := fake.Save(path); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return code
 }
 
 // TestScripts runs the acceptance scripts in testdata/script: rscale as a user runs it.
@@ -29,5 +69,32 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PROJECTS", projects)
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": exitCode,
+		},
 	})
+}
+
+// exitCode is the script command `exitcode N program [args...]`: it runs the program as exec
+// does, keeping its stdout and stderr for the next commands, and fails unless the program
+// exits with status N. (`! exec` accepts any failure.)
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,13 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
 	"github.com/rscale/rscale/pkg/loadgen"
+	"github.com/rscale/rscale/pkg/swarm"
 )
 
 type benchOptions struct {
 	stackFlags
-	dir         string
+	url         string
 	rate        string
 	concurrency int
 	duration    time.Duration
@@ -52,7 +53,10 @@ API can serve, but hides how long requests would have waited.
   rscale bench http://localhost:8000 --rate 20/s -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runBench(c, s, o, args)
+			if len(args) == 1 {
+				o.url = args[0]
+			}
+			return runBench(c.Context(), s, o)
 		},
 	}
 	o.registerFile(c, "f")
@@ -72,7 +76,7 @@ API can serve, but hides how long requests would have waited.
 	return c
 }
 
-func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error {
+func runBench(ctx context.Context, s Streams, o benchOptions) error {
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
 	}
@@ -107,16 +111,20 @@ func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error 
 		}
 		lo.Mix = []loadgen.Request{{Method: strings.ToUpper(o.method), Path: o.path, Body: o.body, Weight: 1}}
 	}
-	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	if len(args) == 1 {
-		lo.URL = args[0]
+	if o.url != "" {
+		lo.URL = o.url
 	} else {
-		plan, err := deploy.NewPlan(ctx, o.stackFile(), o.name)
+		p, name, err := o.open(ctx)
+		var plan *swarm.Plan
+		if err == nil {
+			plan, err = swarm.NewPlan(p, name)
+		}
 		if err != nil {
 			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
 		}
-		urls := deploy.URLs(plan.Spec)
+		urls := swarm.URLs(plan.Spec)
 		if len(urls) == 0 {
 			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", plan.Name)
 		}
@@ -140,11 +148,6 @@ func runBench(c *cobra.Command, s Streams, o benchOptions, args []string) error 
 		return enc.Encode(r)
 	}
 	return printReport(s.Out, r)
-}
-
-// path1 is the stack file under --dir.
-func (o benchOptions) stackFile() string {
-	return o.stackFlags.path([]string{o.dir})
 }
 
 // progressPrinter rewrites one line on a terminal, and prints a line every 10 seconds elsewhere.

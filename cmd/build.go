@@ -1,19 +1,21 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
 )
 
-func newBuildCmd(s Streams) *cobra.Command {
-	var (
-		f       stackFlags
-		verbose bool
-	)
+type buildOptions struct {
+	stackFlags
+	verbose bool
+}
+
+func newBuildCmd(env Env) *cobra.Command {
+	var o buildOptions
 	c := &cobra.Command{
 		Use:   "build [DIR]",
 		Short: "Build the images the stack file in DIR names",
@@ -22,28 +24,28 @@ build: section, showing each Dockerfile step. When a step fails, it shows that s
 the last lines it printed, such as the R error of a package that would not install.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			p, _, err := deploy.LoadStack(ctx, f.path(args), f.name)
-			if err != nil {
-				return err
-			}
-			var refs map[string]string
-			err = withEngine(ctx, func(api engine.API) error {
-				refs, err = deploy.BuildImages(ctx, api, p, deploy.BuildOptions{Progress: s.ErrOut, Verbose: verbose})
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			for _, name := range p.ServiceNames() {
-				if ref, ok := refs[name]; ok {
-					fmt.Fprintf(s.Out, "%s\t%s\n", name, ref)
-				}
-			}
-			return nil
+			o.dirFrom(args)
+			return runBuild(c.Context(), env, o)
 		},
 	}
-	f.register(c)
-	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every line of the build")
+	o.register(c)
+	c.Flags().BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the build")
 	return c
+}
+
+func runBuild(ctx context.Context, env Env, o buildOptions) error {
+	p, _, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		built, err := b.Build(ctx, p, backend.BuildOptions{Progress: env.ErrOut, Verbose: o.verbose})
+		if err != nil {
+			return err
+		}
+		for _, image := range built {
+			fmt.Fprintf(env.Out, "%s\t%s\n", image.Service, image.Ref)
+		}
+		return nil
+	})
 }

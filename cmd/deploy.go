@@ -1,14 +1,14 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
 )
 
 type deployOptions struct {
@@ -23,7 +23,7 @@ type deployOptions struct {
 	batch         int
 }
 
-func newDeployCmd(s Streams) *cobra.Command {
+func newDeployCmd(env Env) *cobra.Command {
 	var o deployOptions
 	c := &cobra.Command{
 		Use:   "deploy [DIR]",
@@ -38,29 +38,8 @@ the flags init was given: new endpoints, new R packages and the like follow the 
 Files you edited are kept (rscale's version is written beside them as FILE.rscale-new).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			if err := refreshGenerated(s, dir); err != nil {
-				return err
-			}
-			plan, err := deploy.NewPlan(ctx, o.path(args), o.name)
-			if err != nil {
-				return err
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				r, err := deploy.Stack(ctx, api, plan, deploy.StackOptions{
-					Build: !o.noBuild, Init: !o.noInit,
-					AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-					Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: s.ErrOut,
-				})
-				if err != nil {
-					return err
-				}
-				return printDeployed(s, r, o.detach)
-			})
+			o.dirFrom(args)
+			return runDeploy(c.Context(), env, o)
 		},
 	}
 	o.register(c)
@@ -76,7 +55,29 @@ Files you edited are kept (rscale's version is written beside them as FILE.rscal
 	return c
 }
 
-func printDeployed(s Streams, r *deploy.Result, detached bool) error {
+func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if err := refreshGenerated(env.Streams, o.dir); err != nil {
+		return err
+	}
+	p, name, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{
+			Build: !o.noBuild, Init: !o.noInit,
+			AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
+			Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: env.ErrOut,
+		})
+		if err != nil {
+			return err
+		}
+		printDeployed(env.Streams, r, o.detach)
+		return nil
+	})
+}
+
+func printDeployed(s Streams, r *backend.DeployResult, detached bool) {
 	state := "is running"
 	if detached {
 		state = "was handed to Swarm (not waiting: --detach)"
@@ -85,5 +86,4 @@ func printDeployed(s Streams, r *deploy.Result, detached bool) error {
 	if len(r.URLs) > 0 {
 		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
 	}
-	return nil
 }

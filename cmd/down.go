@@ -1,20 +1,22 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
 )
 
-func newDownCmd(s Streams) *cobra.Command {
-	var (
-		f       stackFlags
-		timeout time.Duration
-	)
+type downOptions struct {
+	stackFlags
+	timeout time.Duration
+}
+
+func newDownCmd(env Env) *cobra.Command {
+	var o downOptions
 	c := &cobra.Command{
 		Use:   "down [DIR]",
 		Short: "Remove the stack deployed from DIR",
@@ -22,21 +24,25 @@ func newDownCmd(s Streams) *cobra.Command {
 removes its configs, secrets and networks, so the stack can be deployed again at once.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			name, err := f.stackName(ctx, args)
-			if err != nil {
-				return err
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				removed, err := deploy.Remove(ctx, api, name, s.ErrOut, timeout)
-				if err == nil && !removed {
-					fmt.Fprintf(s.ErrOut, "nothing to remove: stack %s is not deployed\n", name)
-				}
-				return err
-			})
+			o.dirFrom(args)
+			return runDown(c.Context(), env, o)
 		},
 	}
-	f.register(c)
-	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas to stop")
+	o.register(c)
+	c.Flags().DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for the replicas to stop")
 	return c
+}
+
+func runDown(ctx context.Context, env Env, o downOptions) error {
+	name, err := o.stackName(ctx)
+	if err != nil {
+		return err
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		removed, err := b.Down(ctx, name, backend.DownOptions{Timeout: o.timeout, Progress: env.ErrOut})
+		if err == nil && !removed {
+			fmt.Fprintf(env.ErrOut, "nothing to remove: stack %s is not deployed\n", name)
+		}
+		return err
+	})
 }

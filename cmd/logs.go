@@ -1,38 +1,45 @@
 package cmd
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
 )
 
-func newLogsCmd(s Streams) *cobra.Command {
-	var (
-		f   stackFlags
-		dir string
-		o   deploy.LogOptions
-	)
+type logsOptions struct {
+	stackFlags
+	services []string
+	backend.LogOptions
+}
+
+func newLogsCmd(env Env) *cobra.Command {
+	var o logsOptions
 	c := &cobra.Command{
 		Use:   "logs [SERVICE...]",
 		Short: "Show the logs of the stack's services, each line prefixed with its replica",
 		Example: `  rscale logs
   rscale logs model_server -f --tail 20`,
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			name, err := f.stackName(ctx, dirArgs(dir))
-			if err != nil {
-				return err
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				return deploy.Logs(ctx, api, name, args, o, s.Out)
-			})
+			o.services = args
+			return runLogs(c.Context(), env, o)
 		},
 	}
-	f.registerFile(c, "")
-	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
+	o.registerFile(c, "")
+	o.registerDir(c)
 	c.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
 	c.Flags().StringVar(&o.Tail, "tail", "all", "lines to show from the end of each replica's log")
 	c.Flags().StringVar(&o.Since, "since", "", "only lines since then: a duration such as 10m, or a timestamp")
 	return c
+}
+
+func runLogs(ctx context.Context, env Env, o logsOptions) error {
+	name, err := o.stackName(ctx)
+	if err != nil {
+		return err
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		return b.Logs(ctx, name, o.services, o.LogOptions, env.Out)
+	})
 }

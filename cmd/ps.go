@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -9,61 +10,70 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/names"
 )
 
-func newPsCmd(s Streams) *cobra.Command {
-	var (
-		f      stackFlags
-		tasks  bool
-		output string
-	)
+type psOptions struct {
+	stackFlags
+	tasks  bool
+	output string
+}
+
+func newPsCmd(env Env) *cobra.Command {
+	var o psOptions
 	c := &cobra.Command{
 		Use:   "ps [DIR]",
 		Short: "Show the services of the stack deployed from DIR and their replicas",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("unknown --output %q: choose table or json", output)}
-			}
-			ctx := c.Context()
-			name, err := f.stackName(ctx, args)
-			if err != nil {
-				return err
-			}
-			var infos []deploy.ServiceInfo
-			err = withEngine(ctx, func(api engine.API) error {
-				infos, err = deploy.Describe(ctx, api, name)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if !tasks {
-				for i := range infos {
-					infos[i].Tasks = nil
-				}
-			}
-			if output == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(infos)
-			}
-			if len(infos) == 0 {
-				fmt.Fprintf(s.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)
-				return nil
-			}
-			return printPs(s, name, infos, tasks)
+			o.dirFrom(args)
+			return runPs(c.Context(), env, o)
 		},
 	}
-	f.register(c)
-	c.Flags().BoolVar(&tasks, "tasks", false, "list every replica with its state and error")
-	c.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	o.register(c)
+	c.Flags().BoolVar(&o.tasks, "tasks", false, "list every replica with its state and error")
+	c.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
 	return c
 }
 
-func printPs(s Streams, stack string, infos []deploy.ServiceInfo, tasks bool) error {
+func runPs(ctx context.Context, env Env, o psOptions) error {
+	if o.output != "table" && o.output != "json" {
+		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
+	}
+	name, err := o.stackName(ctx)
+	if err != nil {
+		return err
+	}
+	var infos []backend.ServiceInfo
+	err = withBackend(ctx, env, func(b backend.Backend) error {
+		infos, err = b.Ps(ctx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !o.tasks {
+		for i := range infos {
+			infos[i].Tasks = nil
+		}
+	}
+	if o.output == "json" {
+		if infos == nil {
+			infos = []backend.ServiceInfo{}
+		}
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	if len(infos) == 0 {
+		fmt.Fprintf(env.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)
+		return nil
+	}
+	return printPs(env.Streams, name, infos, o.tasks)
+}
+
+func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) error {
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tDESIRED\tRUNNING\tHEALTHY\tIMAGE\tPORTS")
 	for _, i := range infos {
@@ -71,7 +81,7 @@ func printPs(s Streams, stack string, infos []deploy.ServiceInfo, tasks bool) er
 		if i.Healthy != nil {
 			healthy = strconv.Itoa(*i.Healthy)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", deploy.ShortName(stack, i.Name), i.Desired, i.Running, healthy, i.Image, strings.Join(i.Ports, ", "))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", names.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, i.Image, strings.Join(i.Ports, ", "))
 	}
 	if tasks {
 		fmt.Fprintln(w, "\nTASK\tSTATE\tDESIRED\tERROR")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -38,8 +39,9 @@ func Version() string {
 	return "dev"
 }
 
-// NewRootCmd builds the rscale command tree.
-func NewRootCmd(s Streams) *cobra.Command {
+// NewRootCmd builds the rscale command tree, each command acting through env.
+func NewRootCmd(env Env) *cobra.Command {
+	s := env.Streams
 	root := &cobra.Command{
 		Use:   "rscale",
 		Short: "Run an R Plumber API at scale",
@@ -63,7 +65,10 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(s), newDeployCmd(s), newScaleCmd(s), newPsCmd(s), newLogsCmd(s), newDownCmd(s), newServeCmd(s), newBenchCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s))
+	for _, c := range root.Commands() {
+		argsAreUsage(c)
+	}
 	return root
 }
 
@@ -72,12 +77,22 @@ func Main(s Streams) int {
 	return Run(s, os.Args[1:])
 }
 
-// Run runs rscale with args and returns the process exit code.
+// Run runs rscale with args on the real engines and returns the process exit code.
 func Run(s Streams, args []string) int {
-	root := NewRootCmd(s)
+	return RunEnv(Env{Streams: s, Backends: DefaultBackends}, args)
+}
+
+// RunEnv runs rscale with args in env and returns the process exit code.
+func RunEnv(env Env, args []string) int {
+	root := NewRootCmd(env)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
-		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+	c, err := root.ExecuteC()
+	// An unknown command is a usage error; cobra's error for it has no type to tell it by.
+	if err != nil && c == root && strings.HasPrefix(err.Error(), "unknown command ") {
+		err = usageError{err}
+	}
+	if err != nil {
+		fmt.Fprintf(env.ErrOut, "Error: %v\n", err)
 		var usage usageError
 		if errors.As(err, &usage) {
 			return 2
@@ -85,6 +100,20 @@ func Run(s Streams, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// argsAreUsage makes a wrong number of arguments a usage error that points to the help.
+func argsAreUsage(c *cobra.Command) {
+	check := c.Args
+	if check == nil {
+		return
+	}
+	c.Args = func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+		}
+		return nil
+	}
 }
 
 // usageError marks a mistake in how the command was called (exit code 2), as opposed to a failure doing the work.

@@ -1,22 +1,25 @@
 package cmd
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
-func newScaleCmd(s Streams) *cobra.Command {
-	var (
-		f       stackFlags
-		dir     string
-		detach  bool
-		timeout time.Duration
-		batch   int
-	)
+type scaleOptions struct {
+	stackFlags
+	targets []string // SERVICE=REPLICAS arguments
+	detach  bool
+	timeout time.Duration
+	batch   int
+}
+
+func newScaleCmd(env Env) *cobra.Command {
+	var o scaleOptions
 	c := &cobra.Command{
 		Use:   "scale SERVICE=REPLICAS [SERVICE=REPLICAS...]",
 		Short: "Change how many replicas a service of the stack runs",
@@ -26,37 +29,37 @@ is checked before anything changes; then scale waits until the replicas run.`,
 		Example: "  rscale scale model_server=100",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			parsed, err := deploy.ParseScaleArgs(args)
-			if err != nil {
-				return usageError{err}
-			}
-			p, name, err := f.load(ctx, dirArgs(dir))
-			if err != nil {
-				return err
-			}
-			if p != nil {
-				if err := deploy.CheckMaxReplicas(parsed, name, deploy.MaxReplicas(p)); err != nil {
-					return usageError{err}
-				}
-			}
-			return withEngine(ctx, func(api engine.API) error {
-				targets, err := deploy.ResolveScale(ctx, api, name, parsed)
-				if err != nil {
-					return usageError{err}
-				}
-				return deploy.Scale(ctx, api, targets, detach, deploy.WaitOptions{Timeout: timeout, Out: s.ErrOut, Prefix: name + "_", Batch: batch})
-			})
+			o.targets = args
+			return runScale(c.Context(), env, o)
 		},
 	}
-	f.register(c)
-	c.Flags().StringVar(&dir, "dir", ".", "folder holding the stack file")
-	c.Flags().BoolVarP(&detach, "detach", "d", false, "do not wait for the replicas")
-	c.Flags().DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
-	c.Flags().IntVar(&batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	o.register(c)
+	o.registerDir(c)
+	c.Flags().BoolVarP(&o.detach, "detach", "d", false, "do not wait for the replicas")
+	c.Flags().DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
+	c.Flags().IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
 	return c
 }
 
-func dirArgs(dir string) []string {
-	return []string{dir}
+func runScale(ctx context.Context, env Env, o scaleOptions) error {
+	targets, err := backend.ParseScaleArgs(o.targets)
+	if err != nil {
+		return usageError{err}
+	}
+	p, name, err := o.load(ctx)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		ext, err := stack.ReadExtension(p)
+		if err != nil {
+			return err
+		}
+		if err := backend.CheckMaxReplicas(targets, name, ext.MaxReplicas); err != nil {
+			return usageError{err}
+		}
+	}
+	return withBackend(ctx, env, func(b backend.Backend) error {
+		return b.Scale(ctx, name, targets, backend.ScaleOptions{Detach: o.detach, Timeout: o.timeout, Batch: o.batch, Progress: env.ErrOut})
+	})
 }

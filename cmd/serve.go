@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,14 +35,7 @@ exits. GET /__rscale/status and /__rscale/metrics (Prometheus) report on it.`,
 			if c.Flags().Changed("max-workers") && !c.Flags().Changed("workers") {
 				o.Workers = max(1, o.MinWorkers)
 			}
-			if err := o.Validate(); err != nil {
-				return usageError{err}
-			}
-			o.Version = Version()
-			o.Log = s.Out
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return serve.Run(ctx, o, nil)
+			return runServe(c.Context(), s, o)
 		},
 	}
 	f := c.Flags()
@@ -61,4 +55,15 @@ exits. GET /__rscale/status and /__rscale/metrics (Prometheus) report on it.`,
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "text or json")
 	f.StringVar(&o.Rscript, "rscript", "", "the Rscript to run (default: Rscript on PATH)")
 	return c
+}
+
+func runServe(ctx context.Context, s Streams, o serve.Options) error {
+	if err := o.Validate(); err != nil {
+		return usageError{err}
+	}
+	o.Version = Version()
+	o.Log = s.Out
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve.Run(ctx, o, nil)
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/deploy"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
-// stackFlags locate the stack a command works on: the stack file in DIR, and its name.
+// stackFlags locate the stack a command works on: the stack file in dir, and its name.
 type stackFlags struct {
+	dir  string // from the DIR argument, or --dir
 	file string
 	name string
 }
@@ -30,44 +31,58 @@ func (f *stackFlags) registerFile(c *cobra.Command, shorthand string) {
 	c.Flags().StringVar(&f.name, "name", "", "stack name (default: the one rscale init recorded, else the folder name)")
 }
 
-func (f *stackFlags) path(args []string) string {
-	dir := "."
+// registerDir adds --dir, for commands whose arguments are not the folder.
+func (f *stackFlags) registerDir(c *cobra.Command) {
+	c.Flags().StringVar(&f.dir, "dir", ".", "folder holding the stack file")
+}
+
+// dirFrom takes the folder from the optional DIR argument.
+func (f *stackFlags) dirFrom(args []string) {
+	f.dir = "."
 	if len(args) > 0 {
-		dir = args[0]
+		f.dir = args[0]
 	}
+}
+
+func (f *stackFlags) path() string {
 	if filepath.IsAbs(f.file) {
 		return f.file
 	}
-	return filepath.Join(dir, f.file)
+	return filepath.Join(f.dir, f.file)
+}
+
+// open reads the stack file and decides its stack's name.
+func (f *stackFlags) open(ctx context.Context) (*types.Project, string, error) {
+	return stack.Open(ctx, f.path(), f.name)
 }
 
 // stackName reads the stack file for its name, unless --name gives it.
-func (f *stackFlags) stackName(ctx context.Context, args []string) (string, error) {
+func (f *stackFlags) stackName(ctx context.Context) (string, error) {
 	if f.name != "" {
 		return f.name, nil
 	}
-	_, name, err := deploy.LoadStack(ctx, f.path(args), "")
+	_, name, err := f.open(ctx)
 	return name, err
 }
 
 // load reads the stack file and its stack's name. With --name, a missing file is no error:
 // the project is then nil.
-func (f *stackFlags) load(ctx context.Context, args []string) (*types.Project, string, error) {
-	p, name, err := deploy.LoadStack(ctx, f.path(args), f.name)
+func (f *stackFlags) load(ctx context.Context) (*types.Project, string, error) {
+	p, name, err := f.open(ctx)
 	if err != nil && f.name != "" && errors.Is(err, fs.ErrNotExist) {
 		return nil, f.name, nil
 	}
 	return p, name, err
 }
 
-// withEngine connects to the Docker engine, runs f with it, and closes the connection.
-func withEngine(ctx context.Context, f func(engine.API) error) error {
-	api, err := engine.Connect(ctx)
+// withBackend makes the backend the environment gives, runs f with it, and closes it.
+func withBackend(ctx context.Context, env Env, f func(backend.Backend) error) error {
+	b, err := env.Backends(ctx, backend.Options{})
 	if err != nil {
 		return err
 	}
-	defer api.Close()
-	return f(api)
+	defer b.Close()
+	return f(b)
 }
 
 const defaultTimeout = 5 * time.Minute

@@ -1,8 +1,6 @@
 // Package golden compares generated files with the copies kept under testdata/, and rewrites
-// those copies when tests run with -update (go test ./... -update).
-//
-// Every test package imports it, at least for its side effect, so that `go test ./... -update`
-// is accepted by all of them and not only by those with golden files.
+// those copies when tests run with -update: `make golden` passes it to the packages whose
+// tests import this one, the only ones that define the flag.
 package golden
 
 import (
@@ -32,10 +30,10 @@ func Assert(t testing.TB, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("reading golden file: %v (run `go test ./... -update` to create it)", err)
+		t.Fatalf("reading golden file: %v (run `make golden` to create it)", err)
 	}
 	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from what the code produces (run `go test ./... -update` and review the diff):\n%s", path, Diff(string(want), string(got)))
+		t.Errorf("%s differs from what the code produces (run `make golden` and review the diff):\n%s", path, Diff(string(want), string(got)))
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 )
 
 func tarNames(t *testing.T, dir string) []string {

@@ -48,3 +48,14 @@ func CheckService(name string) error {
 	}
 	return nil
 }
+
+// Scoped is the name a stack gives what it creates (services, networks, configs, secrets):
+// "<stack>_<name>", as docker stack deploy names them.
+func Scoped(stack, name string) string {
+	return stack + "_" + name
+}
+
+// Unscoped drops the stack's prefix from a scoped name; a name without it is returned as is.
+func Unscoped(stack, scoped string) string {
+	return strings.TrimPrefix(scoped, stack+"_")
+}

@@ -1,7 +1,6 @@
 package names
 
 import (
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 	"strings"
 	"testing"
 )
@@ -72,5 +71,16 @@ func TestCheckStackTooLong(t *testing.T) {
 	err := CheckStack(strings.Repeat("a", 60), "model_server")
 	if err == nil || !strings.Contains(err.Error(), "too long") {
 		t.Errorf("got %v, want a too-long error", err)
+	}
+}
+
+func TestScoped(t *testing.T) {
+	if got := Scoped("demo", "model_server"); got != "demo_model_server" {
+		t.Errorf("Scoped = %q", got)
+	}
+	for in, want := range map[string]string{"demo_model_server": "model_server", "model_server": "model_server", "other_api": "other_api"} {
+		if got := Unscoped("demo", in); got != want {
+			t.Errorf("Unscoped(demo, %q) = %q, want %q", in, got, want)
+		}
 	}
 }

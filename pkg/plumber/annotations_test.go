@@ -1,7 +1,6 @@
 package plumber
 
 import (
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 	"reflect"
 	"slices"
 	"strings"

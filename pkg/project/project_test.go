@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 )
 
 func projectDir(name string) string {

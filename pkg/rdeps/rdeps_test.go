@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 )
 
 func TestScan(t *testing.T) {

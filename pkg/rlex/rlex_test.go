@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 )
 
 // show renders tokens compactly: Kind:Text, newlines as NL.

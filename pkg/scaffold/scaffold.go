@@ -2,7 +2,6 @@ package scaffold
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/project"
+	stackfile "github.com/rscale/rscale/pkg/stack"
 	"github.com/rscale/rscale/pkg/sysreqs"
 	"github.com/rscale/rscale/templates"
 )
@@ -35,6 +35,7 @@ type data struct {
 	Renv            bool
 	TraefikRule     string
 	DashboardPort   int
+	XRscale         stackfile.Extension // the stack file's x-rscale: block
 }
 
 // Render produces the files for p. version is rscale's, written into each file's header.
@@ -53,7 +54,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		Options:         o,
 		Version:         version,
 		Stack:           stack,
-		Network:         stack + "_backend",
+		Network:         names.Scoped(stack, "backend"),
 		Router:          stack + "-" + o.Service,
 		RVersion:        p.RVersion,
 		RVersionSource:  p.RVersionSource,
@@ -72,6 +73,10 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		d.ProxyImage = map[string]string{ProxyTraefik: DefaultTraefikImage, ProxyHAProxy: DefaultHAProxyImage}[o.Proxy]
 	}
 	d.DashboardPort = map[string]int{ProxyTraefik: 8080, ProxyHAProxy: 8404}[o.Proxy]
+	d.XRscale = stackfile.Extension{Stack: stack}
+	if o.Proxy == ProxyHAProxy {
+		d.XRscale.MaxReplicas = map[string]uint64{o.Service: uint64(o.MaxReplicas)}
+	}
 
 	plan := []struct{ path, template string }{
 		{"Dockerfile", "Dockerfile.tmpl"},
@@ -102,18 +107,8 @@ func Launcher(version string) ([]byte, error) {
 }
 
 var funcs = template.FuncMap{
-	// yaml quotes a string as a YAML double-quoted scalar (JSON's syntax, which YAML accepts),
-	// with $ doubled: Compose interpolates $VAR in every value, and $$ is a literal $.
-	"yaml": func(s string) (string, error) {
-		s = strings.ReplaceAll(s, "$", "$$")
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			return "", err
-		}
-		return strings.TrimSuffix(b.String(), "\n"), nil
-	},
+	// yaml quotes a string for the stack file.
+	"yaml": stackfile.QuoteYAML,
 	// rlist writes strings as the arguments of an R c(...) call.
 	"rlist": func(items []string) string {
 		quoted := make([]string, len(items))

@@ -13,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/rscale/rscale/pkg/names"
 )
 
 // Spec is everything a stack deploy creates, as Docker Engine API objects.
@@ -61,7 +63,7 @@ type converter struct {
 	ns string
 }
 
-func (c converter) scoped(name string) string { return c.ns + "_" + name }
+func (c converter) scoped(name string) string { return names.Scoped(c.ns, name) }
 
 func (c converter) labels(extra map[string]string) map[string]string {
 	out := map[string]string{LabelNamespace: c.ns}
@@ -306,7 +308,7 @@ func (c converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.Secret
 // external one, else <stack>_<key>. compose-go fills an unset name: with <project>_<key>,
 // which is not a name the user chose.
 func (c converter) objectName(key, name string, external bool) string {
-	if !external && name == c.p.Name+"_"+key {
+	if !external && name == names.Scoped(c.p.Name, key) {
 		name = ""
 	}
 	switch {
@@ -354,7 +356,7 @@ func (c converter) networkName(key string) (string, error) {
 		}
 		return key, nil
 	}
-	if n.Name != "" && n.Name != c.p.Name+"_"+key && n.Name != key {
+	if n.Name != "" && n.Name != names.Scoped(c.p.Name, key) && n.Name != key {
 		return n.Name, nil
 	}
 	return c.scoped(key), nil

@@ -13,8 +13,6 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
-
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 )
 
 func load(t *testing.T, file string) *Spec {

@@ -1,7 +1,6 @@
 package sysreqs
 
 import (
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
 	"reflect"
 	"regexp"
 	"testing"

@@ -1,4 +1,4 @@
-package deploy
+package swarm
 
 import (
 	"context"
@@ -13,12 +13,11 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	_ "github.com/rscale/rscale/internal/golden" // accept go test ./... -update
+	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/engine/enginetest"
 	"github.com/rscale/rscale/pkg/stack"
 )
-
-var _ engine.API = (*fakeEngine)(nil)
 
 func replicas(n uint64) swarm.ServiceMode {
 	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
@@ -59,7 +58,7 @@ func actions(changes []Change) string {
 
 func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	changes, err := Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -73,13 +72,13 @@ func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 		t.Errorf("the proxy refers to config %q (ID %q), want the content-named config", ref.ConfigName, ref.ConfigID)
 	}
 
-	f.calls = nil
+	f.Calls = nil
 	changes, err = Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(changes); got != "demo_model_server unchanged, demo_proxy unchanged" || len(f.calls) != 0 {
-		t.Errorf("redeploying the same spec: %s, calls %v; want no change at all", got, f.calls)
+	if got := actions(changes); got != "demo_model_server unchanged, demo_proxy unchanged" || len(f.Calls) != 0 {
+		t.Errorf("redeploying the same spec: %s, calls %v; want no change at all", got, f.Calls)
 	}
 
 	changes, err = Apply(ctx, f, testSpec("api:2", "cfg v2"), Options{})
@@ -93,20 +92,20 @@ func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 	if proxy.Spec.TaskTemplate.ContainerSpec.Configs[0].ConfigName == ref.ConfigName {
 		t.Error("a changed config kept its name, so Swarm would not roll the proxy over")
 	}
-	if _, kept := f.configs[ref.ConfigID]; !kept || len(f.configs) != 2 {
-		t.Errorf("configs after the change: %v; want the new one, and the old one kept for a rollback", f.configs)
+	if _, kept := f.Configs[ref.ConfigID]; !kept || len(f.Configs) != 2 {
+		t.Errorf("configs after the change: %v; want the new one, and the old one kept for a rollback", f.Configs)
 	}
 	if _, err := Apply(ctx, f, testSpec("api:3", "cfg v3"), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, kept := f.configs[ref.ConfigID]; kept || len(f.configs) != 2 {
-		t.Errorf("configs two changes later: %v; want the first one gone", f.configs)
+	if _, kept := f.Configs[ref.ConfigID]; kept || len(f.Configs) != 2 {
+		t.Errorf("configs two changes later: %v; want the first one gone", f.Configs)
 	}
 }
 
 func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,22 +115,22 @@ func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.services) != 2 || actions(changes) != "demo_model_server unchanged" {
-		t.Errorf("without --prune: %d services, %s", len(f.services), actions(changes))
+	if len(f.Services) != 2 || actions(changes) != "demo_model_server unchanged" {
+		t.Errorf("without --prune: %d services, %s", len(f.Services), actions(changes))
 	}
 	changes, err = Apply(ctx, f, smaller, Options{Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.services) != 1 || actions(changes) != "demo_model_server unchanged, demo_proxy removed" {
-		t.Errorf("with --prune: %d services, %s", len(f.services), actions(changes))
+	if len(f.Services) != 1 || actions(changes) != "demo_model_server unchanged, demo_proxy removed" {
+		t.Errorf("with --prune: %d services, %s", len(f.Services), actions(changes))
 	}
 }
 
 func TestApplyExternalNetworkMustExist(t *testing.T) {
 	s := testSpec("api:1", "x")
 	s.Networks = append(s.Networks, stack.NetworkSpec{Name: "shared", External: true})
-	_, err := Apply(context.Background(), newFakeEngine(), s, Options{})
+	_, err := Apply(context.Background(), enginetest.New(), s, Options{})
 	if err == nil || !strings.Contains(err.Error(), "docker network create") {
 		t.Errorf("err = %v, want one telling how to create the network", err)
 	}
@@ -139,14 +138,14 @@ func TestApplyExternalNetworkMustExist(t *testing.T) {
 
 func TestSwarmManager(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
-	f.info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
+	f := enginetest.New()
+	f.SystemInfo.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	if in, err := engine.SwarmManager(ctx, f); in || err != nil {
 		t.Errorf("no swarm: %v, %v; want false, nil", in, err)
 	}
 	var out strings.Builder
-	if err := engine.InitSwarm(ctx, f, "", &out); err != nil || !reflect.DeepEqual(f.calls, []string{"swarm init"}) {
-		t.Errorf("init: %v, calls %v", err, f.calls)
+	if err := engine.InitSwarm(ctx, f, "", &out); err != nil || !reflect.DeepEqual(f.Calls, []string{"swarm init"}) {
+		t.Errorf("init: %v, calls %v", err, f.Calls)
 	}
 	if !strings.Contains(out.String(), "one-node swarm") {
 		t.Errorf("init said %q", out.String())
@@ -154,25 +153,25 @@ func TestSwarmManager(t *testing.T) {
 	if in, err := engine.SwarmManager(ctx, f); !in || err != nil {
 		t.Errorf("manager: %v, %v; want true, nil", in, err)
 	}
-	f.info.Swarm.ControlAvailable = false
+	f.SystemInfo.Swarm.ControlAvailable = false
 	if _, err := engine.SwarmManager(ctx, f); err == nil || !strings.Contains(err.Error(), "manager") {
 		t.Errorf("on a worker: %v", err)
 	}
 }
 
 func TestDeployWithNoInitRefusesWithoutASwarm(t *testing.T) {
-	f := newFakeEngine()
-	f.info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
+	f := enginetest.New()
+	f.SystemInfo.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	plan := &Plan{Name: "demo", Spec: testSpec("api:1", "x")}
 	_, err := Stack(context.Background(), f, plan, StackOptions{Init: false})
-	if !errors.Is(err, engine.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.calls) != 0 {
-		t.Errorf("err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.calls)
+	if !errors.Is(err, engine.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.Calls) != 0 {
+		t.Errorf("err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.Calls)
 	}
 }
 
 func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +192,7 @@ func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.calls = nil
+	f.Calls = nil
 	if err := Scale(ctx, f, targets, true, WaitOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +211,7 @@ func task(svc swarm.Service, slot int, desired, state swarm.TaskState, errText s
 		Spec: svc.Spec.TaskTemplate, Status: swarm.TaskStatus{State: state, Err: errText}}
 }
 
-func deployed(t *testing.T, f *fakeEngine, image string) (swarm.Service, []Change) {
+func deployed(t *testing.T, f *enginetest.Engine, image string) (swarm.Service, []Change) {
 	t.Helper()
 	changes, err := Apply(context.Background(), f, testSpec(image, "x"), Options{})
 	if err != nil {
@@ -222,15 +221,15 @@ func deployed(t *testing.T, f *fakeEngine, image string) (swarm.Service, []Chang
 	return svc, changes
 }
 
-func waitFor(f *fakeEngine, c Change, timeout time.Duration, out io.Writer) error {
+func waitFor(f *enginetest.Engine, c Change, timeout time.Duration, out io.Writer) error {
 	return Wait(context.Background(), f, []WaitTarget{{Service: c.Service, SpecHash: c.SpecHash}},
 		WaitOptions{Timeout: timeout, Interval: time.Millisecond, Out: out, Prefix: "demo_"})
 }
 
 func TestWaitConvergesAndReportsProgress(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	api, changes := deployed(t, f, "api:1")
-	f.tasks = []swarm.Task{
+	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(api, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(api, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
@@ -248,10 +247,10 @@ func TestWaitConvergesAndReportsProgress(t *testing.T) {
 // Right after an update, the old replicas still run and Swarm may not have begun replacing
 // them: they must not count.
 func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	old, _ := deployed(t, f, "api:1")
 	_, changes := deployed(t, f, "api:2")
-	f.tasks = []swarm.Task{
+	f.Tasks = []swarm.Task{
 		task(old, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(old, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(old, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
@@ -263,13 +262,13 @@ func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
 }
 
 func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	api, changes := deployed(t, f, "api:1")
 	api.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating}
 	api.Spec.UpdateConfig = &swarm.UpdateConfig{Monitor: 30 * time.Second}
-	f.services[api.ID] = api
+	f.Services[api.ID] = api
 	for slot := 1; slot <= 3; slot++ {
-		f.tasks = append(f.tasks, task(api, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
+		f.Tasks = append(f.Tasks, task(api, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
 	}
 	var out strings.Builder
 	err := waitFor(f, changes[0], 30*time.Millisecond, &out)
@@ -279,9 +278,9 @@ func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
 }
 
 func TestWaitTimesOutWithTheTaskError(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	api, changes := deployed(t, f, "api:1")
-	f.tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateStarting, "container is unhealthy")}
+	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateStarting, "container is unhealthy")}
 	var out strings.Builder
 	err := waitFor(f, changes[0], 50*time.Millisecond, &out)
 	if err == nil || !strings.Contains(err.Error(), "0/3") || !strings.Contains(err.Error(), "container is unhealthy") || !strings.Contains(err.Error(), "--timeout") {
@@ -293,15 +292,15 @@ func TestWaitTimesOutWithTheTaskError(t *testing.T) {
 }
 
 func TestWaitReportsARollback(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	_, _ = deployed(t, f, "api:1")
 	before, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
 	svc, changes := deployed(t, f, "api:2")
 	// What Swarm does when the new tasks fail: it puts the previous spec back.
 	svc.Spec = before.Spec
 	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted, Message: "rollback completed"}
-	f.services[svc.ID] = svc
-	f.tasks = []swarm.Task{task(svc, 1, swarm.TaskStateShutdown, swarm.TaskStateFailed, "container is unhealthy")}
+	f.Services[svc.ID] = svc
+	f.Tasks = []swarm.Task{task(svc, 1, swarm.TaskStateShutdown, swarm.TaskStateFailed, "container is unhealthy")}
 	err := waitFor(f, changes[0], time.Second, nil)
 	if !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "rscale logs model_server") || !strings.Contains(err.Error(), "container is unhealthy") {
 		t.Errorf("err = %v, want ErrRolledBack with the reason and a hint", err)
@@ -309,9 +308,9 @@ func TestWaitReportsARollback(t *testing.T) {
 }
 
 func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	api, changes := deployed(t, f, "traefik:v3.7.3")
-	f.tasks = []swarm.Task{
+	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
 		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
 	}
@@ -323,12 +322,12 @@ func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
 
 // A rollback left over from an earlier deploy is not this deploy's failure.
 func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
-	f := newFakeEngine()
+	f := enginetest.New()
 	svc, changes := deployed(t, f, "api:1")
 	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted}
-	f.services[svc.ID] = svc
+	f.Services[svc.ID] = svc
 	for slot := 1; slot <= 3; slot++ {
-		f.tasks = append(f.tasks, task(svc, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
+		f.Tasks = append(f.Tasks, task(svc, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
 	}
 	if err := waitFor(f, changes[0], time.Second, nil); err != nil {
 		t.Errorf("err = %v", err)
@@ -337,7 +336,7 @@ func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
 
 func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	deployed(t, f, "api:1")
 	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
 	if err != nil {
@@ -370,7 +369,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 
 func TestRemove(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -379,8 +378,8 @@ func TestRemove(t *testing.T) {
 	if err != nil || !removed {
 		t.Fatalf("Remove = %v, %v", removed, err)
 	}
-	if len(f.services)+len(f.networks)+len(f.configs) != 0 {
-		t.Errorf("left behind: %d services, %d networks, %d configs", len(f.services), len(f.networks), len(f.configs))
+	if len(f.Services)+len(f.Networks)+len(f.Configs) != 0 {
+		t.Errorf("left behind: %d services, %d networks, %d configs", len(f.Services), len(f.Networks), len(f.Configs))
 	}
 	for _, want := range []string{"service demo_model_server removed", "network demo_backend removed", "config demo_haproxy_cfg-"} {
 		if !strings.Contains(out.String(), want) {
@@ -394,21 +393,21 @@ func TestRemove(t *testing.T) {
 
 func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
+	f := enginetest.New()
 	api, _ := deployed(t, f, "api:1")
-	f.tasks = []swarm.Task{task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRunning, "")}
+	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRunning, "")}
 	if _, err := Remove(ctx, f, "demo", nil, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "still stopping") {
 		t.Errorf("a replica still running: %v", err)
 	}
-	if len(f.networks) != 1 {
+	if len(f.Networks) != 1 {
 		t.Errorf("the network was removed while a replica still ran")
 	}
-	f.tasks[0].Status.State = swarm.TaskStateShutdown
+	f.Tasks[0].Status.State = swarm.TaskStateShutdown
 	if removed, err := Remove(ctx, f, "demo", nil, time.Second); err != nil || !removed {
 		t.Errorf("once stopped: %v, %v", removed, err)
 	}
-	if len(f.networks)+len(f.configs) != 0 {
-		t.Errorf("left %v %v", f.networks, f.configs)
+	if len(f.Networks)+len(f.Configs) != 0 {
+		t.Errorf("left %v %v", f.Networks, f.Configs)
 	}
 }
 
@@ -416,8 +415,8 @@ func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 // health checks while they start, and restart without end.
 func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeEngine()
-	f.converge = true
+	f := enginetest.New()
+	f.Converge = true
 	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Batch: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -443,25 +442,12 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.calls = nil
+	f.Calls = nil
 	if err := Scale(ctx, f, targets, false, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Batch: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.calls, want) {
-		t.Errorf("scaling 3 → 10 four at a time: %v, want %v", f.calls, want)
-	}
-}
-
-func TestCheckMaxReplicas(t *testing.T) {
-	limits := map[string]uint64{"model_server": 100}
-	for _, ok := range [][]ScaleArg{{{"model_server", 100}}, {{"demo_model_server", 5}}, {{"proxy", 500}}} {
-		if err := CheckMaxReplicas(ok, "demo", limits); err != nil {
-			t.Errorf("%v: %v", ok, err)
-		}
-	}
-	err := CheckMaxReplicas([]ScaleArg{{"demo_model_server", 150}}, "demo", limits)
-	if err == nil || !strings.Contains(err.Error(), "room for 100 replicas") || !strings.Contains(err.Error(), "--max-replicas 150") {
-		t.Errorf("150 replicas: %v", err)
+	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.Calls, want) {
+		t.Errorf("scaling 3 → 10 four at a time: %v, want %v", f.Calls, want)
 	}
 }
 
@@ -487,7 +473,7 @@ func TestURLs(t *testing.T) {
 }
 
 func parseScale(ctx context.Context, api engine.API, namespace string, args []string) ([]ScaleTarget, error) {
-	parsed, err := ParseScaleArgs(args)
+	parsed, err := backend.ParseScaleArgs(args)
 	if err != nil {
 		return nil, err
 	}

@@ -1,51 +1,29 @@
-package deploy
+package swarm
 
 import (
 	"context"
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
-	"time"
 
+	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
-// ServiceInfo is one line of `rscale ps`.
-type ServiceInfo struct {
-	Name    string     `json:"name"`
-	Desired int        `json:"desired"`
-	Running int        `json:"running"` // started, healthy or not yet
-	Healthy *int       `json:"healthy"` // nil when the service has no health check
-	Image   string     `json:"image"`
-	Ports   []string   `json:"ports"`
-	Tasks   []TaskInfo `json:"tasks,omitempty"`
-}
-
-// TaskInfo is one replica.
-type TaskInfo struct {
-	Name    string    `json:"name"` // service.slot, as docker stack ps shows it
-	State   string    `json:"state"`
-	Desired string    `json:"desired"`
-	Node    string    `json:"node"`
-	Error   string    `json:"error,omitempty"`
-	Since   time.Time `json:"since"`
-}
-
 // Describe reports every service of a stack.
-func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceInfo, error) {
+func Describe(ctx context.Context, api engine.API, namespace string) ([]backend.ServiceInfo, error) {
 	services, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return nil, err
 	}
-	var infos []ServiceInfo
+	var infos []backend.ServiceInfo
 	for _, svc := range services {
 		st, tasks, err := serviceStatus(ctx, api, svc)
 		if err != nil {
 			return nil, err
 		}
-		info := ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}}
+		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}}
 		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			if info.Image == "" {
 				info.Image = cs.Image
@@ -62,7 +40,7 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceI
 			}
 		}
 		for _, t := range tasks {
-			info.Tasks = append(info.Tasks, TaskInfo{
+			info.Tasks = append(info.Tasks, backend.TaskInfo{
 				Name:    svc.Spec.Name + "." + strconv.Itoa(t.Slot),
 				State:   string(t.Status.State),
 				Desired: string(t.DesiredState),
@@ -86,9 +64,4 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]ServiceI
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	return infos, nil
-}
-
-// ShortName drops the stack prefix from a service name.
-func ShortName(namespace, service string) string {
-	return strings.TrimPrefix(service, namespace+"_")
 }

@@ -1,63 +1,28 @@
-package deploy
+package swarm
 
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/names"
 )
-
-// ScaleArg is one SERVICE=N argument as written.
-type ScaleArg struct {
-	Service  string
-	Replicas uint64
-}
-
-// ParseScaleArgs checks the form of every SERVICE=N argument; it needs no engine.
-func ParseScaleArgs(args []string) ([]ScaleArg, error) {
-	out := make([]ScaleArg, 0, len(args))
-	for _, arg := range args {
-		name, count, ok := strings.Cut(arg, "=")
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q: write SERVICE=REPLICAS, for example model_server=10", arg)
-		}
-		n, err := strconv.ParseUint(count, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%q: the number of replicas must be a whole number of 0 or more, for example %s=10", arg, name)
-		}
-		out = append(out, ScaleArg{Service: name, Replicas: n})
-	}
-	return out, nil
-}
-
-// CheckMaxReplicas refuses a count beyond what the proxy has room for: HAProxy's config
-// holds a fixed number of server slots, and replicas beyond them would get no request.
-func CheckMaxReplicas(args []ScaleArg, namespace string, limits map[string]uint64) error {
-	for _, a := range args {
-		short := strings.TrimPrefix(a.Service, namespace+"_")
-		if limit, ok := limits[short]; ok && a.Replicas > limit {
-			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --proxy haproxy --max-replicas %d --force' and 'rscale deploy', then scale",
-				a.Service, a.Replicas, limit, short, a.Replicas)
-		}
-	}
-	return nil
-}
 
 // findService finds a service of the stack by its name with or without the stack prefix.
 func findService(existing map[string]swarm.Service, namespace, name string) (swarm.Service, error) {
 	if svc, ok := existing[name]; ok {
 		return svc, nil
 	}
-	if svc, ok := existing[namespace+"_"+name]; ok {
+	if svc, ok := existing[names.Scoped(namespace, name)]; ok {
 		return svc, nil
 	}
 	known := make([]string, 0, len(existing))
 	for full := range existing {
-		known = append(known, ShortName(namespace, full))
+		known = append(known, names.Unscoped(namespace, full))
 	}
 	return swarm.Service{}, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
 }
@@ -70,7 +35,7 @@ type ScaleTarget struct {
 
 // ResolveScale finds the stack's service for every argument before anything changes.
 // SERVICE may carry the stack prefix or not.
-func ResolveScale(ctx context.Context, api engine.API, namespace string, args []ScaleArg) ([]ScaleTarget, error) {
+func ResolveScale(ctx context.Context, api engine.API, namespace string, args []backend.ScaleTarget) ([]ScaleTarget, error) {
 	existing, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return nil, err

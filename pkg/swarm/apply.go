@@ -1,7 +1,9 @@
-// Package deploy creates and updates a stack on Docker Swarm the way `docker stack deploy`
-// does (same names and labels, so the docker CLI sees rscale's stacks and the other way
-// round), then waits until every replica runs and is healthy.
-package deploy
+// Package swarm holds every operation rscale makes on Docker Swarm: deploy creates and
+// updates a stack the way `docker stack deploy` does (same names and labels, so the docker
+// CLI sees rscale's stacks and the other way round) and waits until every replica runs and
+// is healthy; scale, ps, logs and down act on the deployed stack. Backend puts them behind
+// the engine-neutral backend.Backend the commands call.
+package swarm
 
 import (
 	"context"

@@ -1,13 +1,11 @@
-package deploy
+package swarm
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -38,15 +36,11 @@ type Plan struct {
 	Spec    *stack.Spec
 }
 
-// NewPlan reads and converts a stack file; name "" takes the one the file records.
-func NewPlan(ctx context.Context, file, name string) (*Plan, error) {
-	p, name, err := LoadStack(ctx, file, name)
-	if err != nil {
-		return nil, err
-	}
+// NewPlan converts a stack file read by stack.Open into what the stack named name is on Swarm.
+func NewPlan(p *types.Project, name string) (*Plan, error) {
 	spec, err := stack.Convert(p, name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, err
 	}
 	return &Plan{Project: p, Name: name, Spec: spec}, nil
 }
@@ -55,61 +49,6 @@ func NewPlan(ctx context.Context, file, name string) (*Plan, error) {
 type Result struct {
 	Stack string
 	URLs  []string // where the proxy serves the API
-}
-
-// LoadStack reads a stack file and decides the stack's name.
-func LoadStack(ctx context.Context, file, name string) (*types.Project, string, error) {
-	p, err := stack.Load(ctx, file, "rscale")
-	if err != nil {
-		return nil, "", err
-	}
-	if name == "" {
-		name, _ = rscaleExtension(p)["stack"].(string)
-	}
-	if name == "" {
-		abs, _ := filepath.Abs(file)
-		if name, err = names.Stack(filepath.Base(filepath.Dir(abs)), longestService(p)); err != nil {
-			return nil, "", err
-		}
-	}
-	if err := names.CheckStack(name, longestService(p)); err != nil {
-		return nil, "", err
-	}
-	return p, name, nil
-}
-
-// rscaleExtension is what init records for rscale in the stack file, under x-rscale:.
-func rscaleExtension(p *types.Project) map[string]any {
-	ext, _ := p.Extensions["x-rscale"].(map[string]any)
-	return ext
-}
-
-// MaxReplicas is, per service, the most replicas the stack's proxy has room for (x-rscale:
-// max_replicas:, which init writes for HAProxy); a service not named has no limit.
-func MaxReplicas(p *types.Project) map[string]uint64 {
-	limits, _ := rscaleExtension(p)["max_replicas"].(map[string]any)
-	out := map[string]uint64{}
-	for service, v := range limits {
-		switch n := v.(type) {
-		case int:
-			out[service] = uint64(n)
-		case uint64:
-			out[service] = n
-		case float64:
-			out[service] = uint64(n)
-		}
-	}
-	return out
-}
-
-func longestService(p *types.Project) string {
-	longest := ""
-	for _, n := range p.ServiceNames() {
-		if len(n) > len(longest) {
-			longest = n
-		}
-	}
-	return longest
 }
 
 // Stack deploys a plan. It builds the images before touching the swarm, so a failed build
@@ -159,7 +98,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	}
 	if !o.Detach {
 		fmt.Fprintln(progress, "Waiting for every replica to run and be healthy...")
-		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: name + "_", Batch: batch}); err != nil {
+		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: names.Scoped(name, ""), Batch: batch}); err != nil {
 			return r, err
 		}
 	}
@@ -170,7 +109,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 func pinImages(spec *stack.Spec, stackName string, refs map[string]string) {
 	for i := range spec.Services {
 		s := &spec.Services[i]
-		ref, ok := refs[strings.TrimPrefix(s.Name, stackName+"_")]
+		ref, ok := refs[names.Unscoped(stackName, s.Name)]
 		if !ok || s.TaskTemplate.ContainerSpec == nil {
 			continue
 		}
