@@ -73,7 +73,7 @@ func mixedResult(name string, util float64, r *loadgen.Report) mixedRow {
 // S2: slow and fast requests mixed; how long do the fast ones wait, per balancer and load?
 func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) string {
 	n := p.s2Replicas
-	scaleTo(t, api, n)
+	scaleServing(t, api, n)
 	unloaded := load(t, closedLoop(api.url(""), "/fast", 1, p))
 	const def = "HAProxy, leastconn + maxconn 1 and a queue (rscale's default)"
 	var rows []mixedRow
@@ -85,14 +85,14 @@ func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) 
 	api.edit(t, "haproxy.cfg", "balance leastconn", "balance roundrobin")
 	api.edit(t, "haproxy.cfg", " maxconn 1\n", "\n")
 	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
-	waitProxyServers(t, n)
+	waitReplicasServing(t, api, n)
 	roundRobin := mixedResult("HAProxy, roundrobin, no per-replica limit", 0.5, load(t, mixedLoad(api.url(""), n, 0.5, p)))
 	rows = append(rows, roundRobin)
 	if err := os.WriteFile(filepath.Join(api.dir, "haproxy.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mustRscale(t, "deploy", api.dir, "--timeout", "15m") // the scenarios after this one run the default
-	waitProxyServers(t, n)
+	waitReplicasServing(t, api, n)
 
 	addr, stop := startServe(t, api.dir, n)
 	for _, util := range s2Utilisations {
@@ -196,6 +196,14 @@ func traefikProject(t *testing.T, c *client.Client, fixture, stackName string, i
 	rscale(t, "down", p.dir) // what an interrupted earlier run left
 	t.Cleanup(func() { rscale(t, "down", p.dir) })
 	return p, ""
+}
+
+// scaleServing scales the API to n replicas and waits until the proxy sends requests to
+// each: unlike scaleTo, it needs no dashboard.
+func scaleServing(t *testing.T, api project, n int) {
+	t.Helper()
+	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.dir, "--timeout", "15m")
+	waitReplicasServing(t, api, n)
 }
 
 // waitReplicasServing waits until n requests sent at once are served by n replicas: the
@@ -400,8 +408,7 @@ func longRow(name string, reqs []*longRequest, n int) (string, bool) {
 func benchLongRequests(t *testing.T, c *client.Client, p benchParams, api project) string {
 	const n = 2
 	plan := longPlanFor(p)
-	scaleTo(t, api, n)
-	waitReplicasServing(t, api, n)
+	scaleServing(t, api, n)
 	row, met := longRow("HAProxy (rscale init --proxy haproxy)", runLongRequests(t, api, plan), n)
 	rows := []string{row}
 
