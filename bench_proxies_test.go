@@ -102,7 +102,7 @@ func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) 
 
 	traefik := ""
 	for _, v := range traefikVariants() {
-		tp, skip := traefikProject(t, c, "sleep", "rscale-bench-traefik", v.args...)
+		tp, skip := traefikProject(t, c, "sleep", "rscale-bench-traefik", append([]string{"--replicas", strconv.Itoa(n)}, v.args...)...)
 		if skip != "" {
 			traefik = "Traefik: " + skip + "."
 			break
