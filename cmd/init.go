@@ -105,6 +105,8 @@ func replayFlags(f *pflag.FlagSet, recorded map[string]string) (map[string]strin
 	return flags, nil
 }
 
+// runInit renders and writes the files. f's flags are bound to o's fields, so the flags
+// replayed from the manifest land in o.
 func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 	var m *scaffold.Manifest
 	if info, err := os.Stat(o.dir); err == nil && info.IsDir() { // else project.Load says what is wrong
@@ -183,6 +185,9 @@ func withSuffix(paths []string, suffix string) []string {
 // `rscale init dir` would with the flags it recorded: endpoints, packages and the like
 // follow the code. Edited files are kept. A folder with no manifest is left alone.
 func refreshGenerated(s Streams, dir string) error {
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil // reading the stack file says what is wrong
+	}
 	m, err := scaffold.ReadManifest(dir)
 	if err != nil || m == nil {
 		return err
