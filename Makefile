@@ -1,7 +1,8 @@
 GO      ?= go
 BIN     ?= bin/rscale
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/rscale/rscale/cmd.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -X github.com/rscale/rscale/cmd.version=$(VERSION) -X github.com/rscale/rscale/cmd.commit=$(COMMIT)
 # Short runs of every fuzz target, on top of their seed corpora that `go test` always runs.
 FUZZTIME ?= 10s
 

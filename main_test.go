@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -72,7 +73,28 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": exitCode,
 		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "docker" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			return dockerAnswers(), nil
+		},
 	})
+}
+
+// dockerAnswers reports whether the local Docker engine answers: the [docker] condition.
+func dockerAnswers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := engine.Connect(ctx)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			panic(fmt.Sprintf("CI needs a Docker engine: %v", err))
+		}
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // exitCode is the script command `exitcode N program [args...]`: it runs the program as exec

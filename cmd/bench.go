@@ -31,6 +31,7 @@ type benchOptions struct {
 	body        string
 	output      string
 	newConns    bool
+	minSuccess  float64
 }
 
 func newBenchCmd(s Streams) *cobra.Command {
@@ -72,6 +73,7 @@ API can serve, but hides how long requests would have waited.
 	f.StringVar(&o.path, "path", "/", "path (and query) of the request, without --mix")
 	f.StringVar(&o.body, "body", "", "body of the request, without --mix")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
+	f.Float64Var(&o.minSuccess, "min-success", 1, "fail (exit code 1) when a smaller share of requests succeeds, from 0 to 1; 0.99 allows 1% of failures")
 	f.BoolVar(&o.newConns, "new-connections", false, "open a connection per request (straight to a Plumber API: kept-alive ones wait 40 ms on delayed ACKs)")
 	return c
 }
@@ -79,6 +81,15 @@ API can serve, but hides how long requests would have waited.
 func runBench(ctx context.Context, s Streams, o benchOptions) error {
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
+	}
+	if err := firstError(checkPositive("--timeout", o.timeout, "30s"), checkPositive("--duration", o.duration, "30s")); err != nil {
+		return err
+	}
+	if o.warmup < 0 {
+		return usageError{fmt.Errorf("--warmup %s: give a duration of 0 or more, such as 10s", o.warmup)}
+	}
+	if o.minSuccess < 0 || o.minSuccess > 1 {
+		return usageError{fmt.Errorf("--min-success %g: give a share from 0 to 1, such as 0.99", o.minSuccess)}
 	}
 	lo := loadgen.Options{Concurrency: o.concurrency, Duration: o.duration, Warmup: o.warmup, Timeout: o.timeout, NewConnections: o.newConns}
 	switch {
@@ -109,7 +120,11 @@ func runBench(ctx context.Context, s Streams, o benchOptions) error {
 		if !strings.HasPrefix(o.path, "/") {
 			return usageError{fmt.Errorf("--path %q must start with /", o.path)}
 		}
-		lo.Mix = []loadgen.Request{{Method: strings.ToUpper(o.method), Path: o.path, Body: o.body, Weight: 1}}
+		method, err := loadgen.CheckMethod(o.method)
+		if err != nil {
+			return usageError{fmt.Errorf("--method: %w", err)}
+		}
+		lo.Mix = []loadgen.Request{{Method: method, Path: o.path, Body: o.body, Weight: 1}}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -145,9 +160,17 @@ func runBench(ctx context.Context, s Streams, o benchOptions) error {
 	if o.output == "json" {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		err = enc.Encode(r)
+	} else {
+		err = printReport(s.Out, r)
 	}
-	return printReport(s.Out, r)
+	if err != nil {
+		return err
+	}
+	if r.Total.SuccessRatio < o.minSuccess {
+		return fmt.Errorf("%.1f%% of the requests succeeded, below --min-success %g", 100*r.Total.SuccessRatio, o.minSuccess)
+	}
+	return nil
 }
 
 // progressPrinter rewrites one line on a terminal, and prints a line every 10 seconds elsewhere.
@@ -174,7 +197,11 @@ func isTerminal(w io.Writer) bool {
 }
 
 func printReport(w io.Writer, r *loadgen.Report) error {
-	fmt.Fprintf(w, "%s; measured over %.1fs\n\n", r.Mode, r.Seconds)
+	partial := ""
+	if r.Interrupted {
+		partial = " (interrupted: a partial report)"
+	}
+	fmt.Fprintf(w, "%s; measured over %.1fs%s\n\n", r.Mode, r.Seconds, partial)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REQUEST\tREQUESTS\tSUCCESS\tREQ/S\tP50\tP90\tP99\tP99.9\tMAX\tCODES")
 	rows := r.Endpoints

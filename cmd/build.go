@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type buildOptions struct {
@@ -37,6 +38,9 @@ func runBuild(ctx context.Context, env Env, o buildOptions) error {
 	p, _, err := o.open(ctx)
 	if err != nil {
 		return err
+	}
+	if err := stack.CheckImages(p); err != nil {
+		return fmt.Errorf("%s: %w", o.path(), err)
 	}
 	return withBackend(ctx, env, func(b backend.Backend) error {
 		built, err := b.Build(ctx, p, backend.BuildOptions{Progress: env.ErrOut, Verbose: o.verbose})

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/registry"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type deployOptions struct {
@@ -21,6 +23,7 @@ type deployOptions struct {
 	timeout       time.Duration
 	advertiseAddr string
 	batch         int
+	registry      string
 }
 
 func newDeployCmd(env Env) *cobra.Command {
@@ -31,6 +34,8 @@ func newDeployCmd(env Env) *cobra.Command {
 		Long: `deploy reads the stack file in DIR (rscale.yml, written by rscale init), builds the
 images it names, and deploys the stack on Docker Swarm the way 'docker stack deploy' does.
 If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
+On a swarm of several nodes, --registry pushes the images to a registry every node pulls
+from, and the services run them pinned by digest.
 Then deploy waits until every replica is running and healthy, and prints the URL.
 
 First, deploy refreshes the files rscale init wrote, as 'rscale init DIR' would with
@@ -50,12 +55,21 @@ Files you edited are kept (rscale's version is written beside them as FILE.rscal
 	f.BoolVarP(&o.detach, "detach", "d", false, "return once Swarm has the new spec, without waiting for the replicas")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show every line of the image build")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for every replica to be running and healthy")
-	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	f.IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of the swarm's nodes)")
+	f.StringVar(&o.registry, "registry", "", "push the built images to this registry (host[:port][/path]) and deploy them from there, as a swarm of several nodes needs (default: the stack file's x-rscale registry)")
 	f.StringVar(&o.advertiseAddr, "advertise-addr", "", "address a new swarm advertises to other nodes (default: Docker's choice, else 127.0.0.1)")
 	return c
 }
 
 func runDeploy(ctx context.Context, env Env, o deployOptions) error {
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
+	if o.registry != "" {
+		if err := registry.Check(o.registry); err != nil {
+			return usageError{fmt.Errorf("--registry: %w", err)}
+		}
+	}
 	if err := refreshGenerated(env.Streams, o.dir); err != nil {
 		return err
 	}
@@ -63,11 +77,14 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := stack.CheckImages(p); err != nil {
+		return fmt.Errorf("%s: %w", o.path(), err)
+	}
 	return withBackend(ctx, env, func(b backend.Backend) error {
 		r, err := b.Deploy(ctx, p, name, backend.DeployOptions{
 			Build: !o.noBuild, Init: !o.noInit,
 			AdvertiseAddr: o.advertiseAddr, Prune: o.prune, Detach: o.detach,
-			Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: env.ErrOut,
+			Timeout: o.timeout, Verbose: o.verbose, Batch: o.batch, Progress: env.ErrOut, Registry: o.registry,
 		})
 		if err != nil {
 			return err

@@ -34,6 +34,9 @@ removes its configs, secrets and networks, so the stack can be deployed again at
 }
 
 func runDown(ctx context.Context, env Env, o downOptions) error {
+	if err := checkPositive("--timeout", o.timeout, "5m"); err != nil {
+		return err
+	}
 	name, err := o.stackName(ctx)
 	if err != nil {
 		return err

@@ -14,6 +14,21 @@ import (
 type Env struct {
 	Streams
 	Backends backend.Factory
+	global   *globalOptions // set by NewRootCmd
+}
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	context string
+}
+
+// backendOptions are the choices of engine the global flags make.
+func (e Env) backendOptions() backend.Options {
+	o := backend.Options{Notices: e.ErrOut}
+	if e.global != nil {
+		o.Context = e.global.context
+	}
+	return o
 }
 
 // DefaultEnv is the process's streams and the real engines.
@@ -21,19 +36,31 @@ func DefaultEnv() Env {
 	return Env{Streams: DefaultStreams(), Backends: DefaultBackends}
 }
 
-// DefaultBackends makes the backend for a target: Docker Swarm, on the engine the
-// environment names (DOCKER_HOST, ...). It connects only once the backend first needs to.
+// DefaultBackends makes the backend for a target: Docker Swarm, on the engine the docker CLI
+// would choose (engine.ResolveEndpoint). It resolves and connects only once the backend
+// first needs the engine.
 func DefaultBackends(_ context.Context, o backend.Options) (backend.Backend, error) {
 	switch o.Target {
 	case "", backend.TargetSwarm:
-		return swarm.NewBackend(connectDocker), nil
+		return swarm.NewBackend(func(ctx context.Context) (engine.API, error) { return connectDocker(ctx, o) }), nil
 	default:
 		return nil, usageError{fmt.Errorf("unknown target %q: choose %s", o.Target, backend.TargetSwarm)}
 	}
 }
 
-func connectDocker(ctx context.Context) (engine.API, error) {
-	c, err := engine.Connect(ctx)
+func connectDocker(ctx context.Context, o backend.Options) (engine.API, error) {
+	ep, err := engine.ResolveEndpoint(o.Context)
+	if err != nil {
+		return nil, err
+	}
+	if !ep.IsLocalDefault() && o.Notices != nil {
+		source := ""
+		if ep.Source != "" {
+			source = " (from " + ep.Source + ")"
+		}
+		fmt.Fprintf(o.Notices, "Using %s%s.\n", ep, source)
+	}
+	c, err := ep.Connect(ctx)
 	if err != nil {
 		return nil, err // not a nil *client.Client in a non-nil engine.API
 	}

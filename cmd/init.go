@@ -76,6 +76,8 @@ func registerInitFlags(f *pflag.FlagSet, o *initOptions) {
 	f.StringVar(&o.HealthPath, "health-path", o.HealthPath, "path of the health endpoint the launcher adds")
 	f.StringVar(&o.CPUs, "cpus", "", "CPU limit per replica, such as 1 or 0.5 (default: none)")
 	f.StringVar(&o.Memory, "memory", "", "memory limit per replica, such as 512M (default: none)")
+	f.StringVar(&o.Registry, "registry", "", "registry deploy pushes the images to, for a swarm of several nodes (host[:port][/path])")
+	f.StringVar(&o.CRAN, "cran", os.Getenv("RSCALE_CRAN"), "R package repository for the image: a URL, or a date such as 2024-06-03 for a dated snapshot (default: RSCALE_CRAN, else the base image's)")
 	f.BoolVar(&o.force, "force", false, "replace your edits to the generated files with rscale's version")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be written, and write nothing")
 }

@@ -28,6 +28,7 @@ func newLogsCmd(env Env) *cobra.Command {
 	}
 	o.registerFile(c, "")
 	o.registerDir(c)
+	c.ValidArgsFunction = serviceCompletion(env, &o.stackFlags, "")
 	c.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
 	c.Flags().StringVar(&o.Tail, "tail", "all", "lines to show from the end of each replica's log")
 	c.Flags().StringVar(&o.Since, "since", "", "only lines since then: a duration such as 10m, or a timestamp")
@@ -35,6 +36,9 @@ func newLogsCmd(env Env) *cobra.Command {
 }
 
 func runLogs(ctx context.Context, env Env, o logsOptions) error {
+	if err := firstError(checkTail(o.Tail), checkSince(o.Since)); err != nil {
+		return err
+	}
 	name, err := o.stackName(ctx)
 	if err != nil {
 		return err

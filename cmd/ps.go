@@ -75,19 +75,23 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 
 func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) error {
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SERVICE\tDESIRED\tRUNNING\tHEALTHY\tIMAGE\tPORTS")
+	fmt.Fprintln(w, "SERVICE\tDESIRED\tRUNNING\tHEALTHY\tNODES\tIMAGE\tPORTS")
 	for _, i := range infos {
 		healthy := "-"
 		if i.Healthy != nil {
 			healthy = strconv.Itoa(*i.Healthy)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", names.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, i.Image, strings.Join(i.Ports, ", "))
+		nodes := strings.Join(i.Nodes, ",")
+		if nodes == "" {
+			nodes = "-"
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", names.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, nodes, i.Image, strings.Join(i.Ports, ", "))
 	}
 	if tasks {
-		fmt.Fprintln(w, "\nTASK\tSTATE\tDESIRED\tERROR")
+		fmt.Fprintln(w, "\nTASK\tSTATE\tDESIRED\tNODE\tERROR")
 		for _, i := range infos {
 			for _, t := range i.Tasks {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Name, t.State, t.Desired, t.Error)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.State, t.Desired, t.Node, t.Error)
 			}
 		}
 	}

@@ -42,6 +42,7 @@ func Version() string {
 // NewRootCmd builds the rscale command tree, each command acting through env.
 func NewRootCmd(env Env) *cobra.Command {
 	s := env.Streams
+	env.global = &globalOptions{}
 	root := &cobra.Command{
 		Use:   "rscale",
 		Short: "Run an R Plumber API at scale",
@@ -64,11 +65,13 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
+	root.PersistentFlags().StringVar(&env.global.context, "context", "", "docker context to use (default: DOCKER_HOST, else DOCKER_CONTEXT, else 'docker context use')")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s))
+	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s), newVersionCmd(env))
 	for _, c := range root.Commands() {
 		argsAreUsage(c)
 	}
+	registerCompletions(root, env)
 	return root
 }
 

@@ -35,9 +35,10 @@ is checked before anything changes; then scale waits until the replicas run.`,
 	}
 	o.register(c)
 	o.registerDir(c)
+	c.ValidArgsFunction = serviceCompletion(env, &o.stackFlags, "=")
 	c.Flags().BoolVarP(&o.detach, "detach", "d", false, "do not wait for the replicas")
 	c.Flags().DurationVar(&o.timeout, "timeout", defaultTimeout, "how long to wait for the replicas")
-	c.Flags().IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of this node)")
+	c.Flags().IntVar(&o.batch, "batch", 0, "replicas started at a time when adding many (default: 4 per CPU of the swarm's nodes)")
 	return c
 }
 
@@ -46,8 +47,14 @@ func runScale(ctx context.Context, env Env, o scaleOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := firstError(checkPositive("--timeout", o.timeout, "5m"), checkBatch(o.batch)); err != nil {
+		return err
+	}
 	p, name, err := o.load(ctx)
 	if err != nil {
+		return err
+	}
+	if err := checkDuplicates(targets, name); err != nil {
 		return err
 	}
 	if p != nil {

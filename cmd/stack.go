@@ -77,7 +77,7 @@ func (f *stackFlags) load(ctx context.Context) (*types.Project, string, error) {
 
 // withBackend makes the backend the environment gives, runs f with it, and closes it.
 func withBackend(ctx context.Context, env Env, f func(backend.Backend) error) error {
-	b, err := env.Backends(ctx, backend.Options{})
+	b, err := env.Backends(ctx, env.backendOptions())
 	if err != nil {
 		return err
 	}

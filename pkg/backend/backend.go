@@ -35,9 +35,26 @@ type Backend interface {
 	Close() error
 }
 
+// EngineVersion is what `rscale version` reports about the engine.
+type EngineVersion struct {
+	Engine        string `json:"engine"` // such as "Docker Engine"
+	Version       string `json:"version"`
+	APIVersion    string `json:"api_version"`
+	MinAPIVersion string `json:"min_api_version,omitempty"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+}
+
+// Versioner is a Backend that can tell its engine's version.
+type Versioner interface {
+	EngineVersion(ctx context.Context) (EngineVersion, error)
+}
+
 // Options choose the engine a Factory makes a Backend for.
 type Options struct {
-	Target string // which engine: TargetSwarm (the default when empty)
+	Target  string    // which engine: TargetSwarm (the default when empty)
+	Context string    // the engine's context (docker context, kubeconfig context); "" as the engine's CLI chooses
+	Notices io.Writer // where the backend says which engine it acts on, when not the local default
 }
 
 // Targets a Factory may be asked for.
@@ -71,6 +88,9 @@ type DeployOptions struct {
 	Timeout       time.Duration // how long to wait for the replicas
 	Batch         int           // replicas started at a time; 0: the engine's default
 	Progress      io.Writer     // build steps, changes and convergence
+	// Registry is where the built images are pushed, for every node to pull, and deployed
+	// from, pinned by digest; "" takes the stack file's (x-rscale: registry:).
+	Registry string
 }
 
 // DeployResult is what a deploy did.
@@ -101,6 +121,7 @@ type ServiceInfo struct {
 	Healthy *int       `json:"healthy"` // nil when the service has no health check
 	Image   string     `json:"image"`
 	Ports   []string   `json:"ports"`
+	Nodes   []string   `json:"nodes"` // host names of the nodes its running replicas are on
 	Tasks   []TaskInfo `json:"tasks,omitempty"`
 }
 
@@ -109,7 +130,8 @@ type TaskInfo struct {
 	Name    string    `json:"name"` // service.slot, as docker stack ps shows it
 	State   string    `json:"state"`
 	Desired string    `json:"desired"`
-	Node    string    `json:"node"`
+	Node    string    `json:"node"` // the node's host name
+	NodeID  string    `json:"node_id,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Since   time.Time `json:"since"`
 }

@@ -4,11 +4,12 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"io"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
@@ -18,9 +19,12 @@ import (
 // API is the part of the Docker Engine API rscale uses. *client.Client implements it.
 type API interface {
 	Info(ctx context.Context) (system.Info, error)
+	ServerVersion(ctx context.Context) (types.Version, error)
 	SwarmInit(ctx context.Context, req swarm.InitRequest) (string, error)
 	ImageTag(ctx context.Context, image, ref string) error
 	ImageBuild(ctx context.Context, context io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
+	ImagePush(ctx context.Context, image string, options image.PushOptions) (io.ReadCloser, error)
+	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
 	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
 	ServiceCreate(ctx context.Context, service swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error)
 	ServiceInspectWithRaw(ctx context.Context, serviceID string, options swarm.ServiceInspectOptions) (swarm.Service, []byte, error)
@@ -40,18 +44,9 @@ type API interface {
 	Close() error
 }
 
-// Connect opens a client configured like the docker CLI (DOCKER_HOST, DOCKER_TLS_VERIFY,
-// DOCKER_CERT_PATH, DOCKER_API_VERSION), agrees on an API version with the engine, and checks
-// that the engine answers.
+// Connect opens a client to the docker CLI's default context: DOCKER_HOST (with
+// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION), else the local socket; see
+// ResolveEndpoint for the whole choice the commands make.
 func Connect(ctx context.Context) (*client.Client, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("configuring the Docker client: %w (check DOCKER_HOST and DOCKER_CERT_PATH)", err)
-	}
-	if _, err := c.Ping(ctx); err != nil {
-		host := c.DaemonHost()
-		c.Close()
-		return nil, fmt.Errorf("cannot reach the Docker engine at %s: is Docker running? Start it, or point DOCKER_HOST at it (%w)", host, err)
-	}
-	return c, nil
+	return defaultEndpoint("").Connect(ctx)
 }

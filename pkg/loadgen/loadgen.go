@@ -69,8 +69,9 @@ func (o Options) validate() (*url.URL, error) {
 	return u, nil
 }
 
-// Run sends the load and reports on it. Ending ctx stops it early; the report then covers
-// what was sent.
+// Run sends the load and reports on it. It sends no request due after o.Duration, so it ends
+// within o.Duration (plus o.Warmup) and o.Timeout of its start. Ending ctx stops it at once;
+// the report then covers what was sent, and says it was interrupted.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	base, err := o.validate()
 	if err != nil {
@@ -85,7 +86,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	agg := newAggregate(names)
-	nextProgress := time.Now().Add(time.Second)
+	start := time.Now()
+	nextProgress := start.Add(time.Second)
 	for res := range attack(ctx, o, tgts, o.Duration) {
 		agg.add(res)
 		if o.Progress != nil && time.Now().After(nextProgress) {
@@ -93,7 +95,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			o.Progress(Progress{Elapsed: time.Since(agg.first), Duration: o.Duration, Requests: agg.total.count, Failures: agg.total.count - agg.total.ok})
 		}
 	}
-	return agg.report(o.Mode()), nil
+	// Requests are measured over the duration, even when the rate sent the last one long
+	// before its end, or over the time until the run was stopped.
+	r := agg.report(o.Mode(), min(o.Duration, time.Since(start)))
+	r.Interrupted = ctx.Err() != nil
+	return r, nil
 }
 
 // attack runs vegeta for d and returns its results. Open loop: vegeta starts as many
@@ -108,7 +114,7 @@ func attack(ctx context.Context, o Options, tgts []vegeta.Target, d time.Duratio
 		pacer = vegeta.Rate{} // as fast as the clients get answers
 	}
 	atk := vegeta.NewAttacker(opts...)
-	results := atk.Attack(targeter(tgts, o.Mix), pacer, d, "rscale")
+	results := atk.Attack(targeter(tgts, o.Mix), newBoundedPacer(ctx, pacer, d), d, "rscale")
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	out := make(chan *vegeta.Result)
 	go func() {
@@ -123,10 +129,11 @@ func attack(ctx context.Context, o Options, tgts []vegeta.Target, d time.Duratio
 
 // Report is what a run measured: in all, and per kind of request.
 type Report struct {
-	Mode      string  `json:"mode"`
-	Seconds   float64 `json:"seconds"` // from the first request sent to the last answer
-	Total     Stats   `json:"total"`
-	Endpoints []Stats `json:"endpoints"`
+	Mode        string  `json:"mode"`
+	Seconds     float64 `json:"seconds"`               // the duration, or until interrupted; at least from the first request sent to the last answer
+	Interrupted bool    `json:"interrupted,omitempty"` // stopped before the duration (Ctrl-C): a partial report
+	Total       Stats   `json:"total"`
+	Endpoints   []Stats `json:"endpoints"`
 }
 
 // Stats are the figures for a set of requests. Latencies are in milliseconds.
@@ -235,8 +242,8 @@ func (a *aggregate) add(r *vegeta.Result) {
 	a.total.add(r)
 }
 
-func (a *aggregate) report(mode string) *Report {
-	seconds := a.last.Sub(a.first).Seconds()
+func (a *aggregate) report(mode string, window time.Duration) *Report {
+	seconds := max(a.last.Sub(a.first), window).Seconds()
 	r := &Report{Mode: mode, Seconds: seconds, Total: a.total.stats(seconds), Endpoints: []Stats{}}
 	for _, s := range a.byName {
 		r.Endpoints = append(r.Endpoints, s.stats(seconds))

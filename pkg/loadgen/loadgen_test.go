@@ -120,7 +120,7 @@ func TestPercentilesOfKnownLatencies(t *testing.T) {
 	for ms := 1; ms <= 1000; ms++ {
 		a.add(&vegeta.Result{Method: "GET", URL: "http://x/a", Code: 200, Timestamp: began, Latency: time.Duration(ms) * time.Millisecond})
 	}
-	st := a.report("test").Endpoints[0]
+	st := a.report("test", 0).Endpoints[0]
 	// HDR histograms keep 3 significant digits: a value is known to within 0.1 %.
 	for _, c := range []struct {
 		name      string

@@ -52,7 +52,11 @@ func ParseMix(r io.Reader, name string) ([]Request, error) {
 		if err != nil || weight < 1 {
 			return nil, fmt.Errorf("%s:%d: the weight %q must be a whole number of 1 or more", name, n, fields[0])
 		}
-		req := Request{Weight: weight, Method: strings.ToUpper(fields[1]), Path: fields[2]}
+		method, err := CheckMethod(fields[1])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		req := Request{Weight: weight, Method: method, Path: fields[2]}
 		if !strings.HasPrefix(req.Path, "/") {
 			return nil, fmt.Errorf("%s:%d: the path %q must start with /", name, n, req.Path)
 		}

@@ -74,8 +74,25 @@ func Load(dir, rVersion string) (*Project, error) {
 		return nil, fmt.Errorf("reading the R code in %s: %w", dir, err)
 	}
 	p.collectPackages(used)
+	if rVersion == "" {
+		if err := p.checkRVersions(); err != nil {
+			return nil, err
+		}
+	}
 	p.chooseRVersion(rVersion)
 	return p, nil
+}
+
+// checkRVersions refuses an R version in renv.lock or DESCRIPTION that is none: it would
+// become the base image's tag, and FROM rocker/r-ver:banana fails only once the build runs.
+func (p *Project) checkRVersions() error {
+	if p.Renv != nil && p.Renv.RVersion != "" && !rVersionPattern.MatchString(p.Renv.RVersion) {
+		return fmt.Errorf("renv.lock in %s: R version %q is not an R version: fix R.Version in renv.lock (renv::snapshot() writes it), or pass --r-version such as %s", p.Dir, p.Renv.RVersion, DefaultRVersion)
+	}
+	if d := p.Description; d != nil && d.RVersion != "" && !rVersionPattern.MatchString(d.RVersion) {
+		return fmt.Errorf("DESCRIPTION in %s: Depends: R (>= %s) names no R version: write one such as R (>= 4.1.0), or pass --r-version such as %s", p.Dir, d.RVersion, DefaultRVersion)
+	}
+	return nil
 }
 
 func (p *Project) readDescription() error {

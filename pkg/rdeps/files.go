@@ -56,6 +56,11 @@ func packageList(field string) (names []string, rVersion string) {
 			rVersion = m[1]
 			continue
 		}
+		if rest, ok := strings.CutPrefix(item, "R"); ok && strings.HasPrefix(strings.TrimSpace(rest), "(") {
+			// A constraint on R that names no version: kept as written, for the caller to refuse.
+			rVersion = strings.Trim(rest, " ()>=")
+			continue
+		}
 		name := strings.TrimSpace(strings.SplitN(item, "(", 2)[0])
 		if name != "R" && packageName.MatchString(name) {
 			names = append(names, name)

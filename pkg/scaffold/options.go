@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 
 	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/registry"
 )
 
 // Proxies rscale can put in front of the API.
@@ -49,6 +51,8 @@ type Options struct {
 	Dashboard   bool
 	CPUs        string // limit per replica, as docker accepts it ("1.5")
 	Memory      string // limit per replica, as docker accepts it ("512M")
+	Registry    string // where deploy pushes the images it builds (host[:port][/path]); "" for none
+	CRAN        string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
 
 // DefaultOptions are the defaults the README documents.
@@ -105,8 +109,16 @@ func (o Options) Validate() error {
 	if !strings.HasPrefix(o.HealthPath, "/") || strings.ContainsAny(o.HealthPath, " \t\n?#\"'`") {
 		return fmt.Errorf("--health-path %q: give a plain URL path starting with /, such as /healthz", o.HealthPath)
 	}
+	if err := checkCRAN(o.CRAN); err != nil {
+		return err
+	}
 	if o.StackFile == "" || strings.ContainsAny(o.StackFile, `/\`) {
 		return fmt.Errorf("--file %q: give a file name in the project folder, such as rscale.yml", o.StackFile)
+	}
+	if o.Registry != "" {
+		if err := registry.Check(o.Registry); err != nil {
+			return fmt.Errorf("--registry: %w", err)
+		}
 	}
 	if o.CPUs != "" {
 		if n, err := strconv.ParseFloat(o.CPUs, 64); err != nil || n <= 0 {
@@ -114,8 +126,32 @@ func (o Options) Validate() error {
 		}
 	}
 	if o.Memory != "" {
-		if n, err := units.RAMInBytes(o.Memory); err != nil || n <= 0 {
+		n, err := units.RAMInBytes(o.Memory)
+		if err != nil || n <= 0 {
 			return fmt.Errorf("--memory %q: give an amount of memory per replica, such as 512M or 2G", o.Memory)
+		}
+		if n < MinMemory {
+			return fmt.Errorf("--memory %s is less than R needs to start the API: R with plumber loaded takes about 72M before any request; give %s or more, such as 512M",
+				o.Memory, units.BytesSize(MinMemory))
+		}
+	}
+	return checkImages(map[string]string{"--image": o.Image, "--base-image": o.BaseImage, "--proxy-image": o.ProxyImage})
+}
+
+// MinMemory is the least --memory init accepts: R 4.2.2 with plumber loaded has a resident
+// size of 72 MiB (measured), and a replica killed for lack of memory while it starts would
+// restart without end.
+const MinMemory = 128 << 20
+
+// checkImages refuses an image reference Docker would refuse, naming its flag.
+func checkImages(flags map[string]string) error {
+	for _, flag := range []string{"--image", "--base-image", "--proxy-image"} {
+		ref := flags[flag]
+		if ref == "" {
+			continue
+		}
+		if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+			return fmt.Errorf("%s %q is not an image reference: %v; write one such as rocker/r-ver:4.4.2 (lower case, no spaces)", flag, ref, err)
 		}
 	}
 	return nil

@@ -33,6 +33,7 @@ type data struct {
 	Packages        []string
 	SystemLibraries []string
 	Renv            bool
+	RenvVersion     string // the renv version renv.lock records, installed to restore it
 	TraefikRule     string
 	DashboardPort   int
 	XRscale         stackfile.Extension // the stack file's x-rscale: block
@@ -73,7 +74,14 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		d.ProxyImage = map[string]string{ProxyTraefik: DefaultTraefikImage, ProxyHAProxy: DefaultHAProxyImage}[o.Proxy]
 	}
 	d.DashboardPort = map[string]int{ProxyTraefik: 8080, ProxyHAProxy: 8404}[o.Proxy]
-	d.XRscale = stackfile.Extension{Stack: stack}
+	if p.Renv != nil {
+		for _, pkg := range p.Renv.Packages {
+			if pkg.Name == "renv" {
+				d.RenvVersion = pkg.Version
+			}
+		}
+	}
+	d.XRscale = stackfile.Extension{Stack: stack, Registry: o.Registry}
 	if o.Proxy == ProxyHAProxy {
 		d.XRscale.MaxReplicas = map[string]uint64{o.Service: uint64(o.MaxReplicas)}
 	}
@@ -109,6 +117,8 @@ func Launcher(version string) ([]byte, error) {
 var funcs = template.FuncMap{
 	// yaml quotes a string for the stack file.
 	"yaml": stackfile.QuoteYAML,
+	// rstring writes a string as an R string literal.
+	"rstring": strconv.Quote,
 	// rlist writes strings as the arguments of an R c(...) call.
 	"rlist": func(items []string) string {
 		quoted := make([]string, len(items))

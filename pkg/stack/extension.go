@@ -23,6 +23,7 @@ const ExtensionKey = "x-rscale"
 type Extension struct {
 	Stack       string            `mapstructure:"stack"`
 	MaxReplicas map[string]uint64 `mapstructure:"max_replicas" doc:"haproxy.cfg has room for this many replicas: rscale scale refuses more."`
+	Registry    string            `mapstructure:"registry" doc:"rscale deploy pushes the images it builds here, for every node to pull (--registry)."`
 }
 
 // ReadExtension decodes the stack file's x-rscale: block; a file without one gives the zero Extension.

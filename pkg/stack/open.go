@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
 
 	"github.com/rscale/rscale/pkg/names"
 )
@@ -44,4 +45,18 @@ func longestService(p *types.Project) string {
 		}
 	}
 	return longest
+}
+
+// CheckImages refuses an image: Docker would refuse, before anything is built or deployed.
+func CheckImages(p *types.Project) error {
+	for _, name := range p.ServiceNames() {
+		image := p.Services[name].Image
+		if image == "" {
+			continue
+		}
+		if _, err := reference.ParseNormalizedNamed(image); err != nil {
+			return fmt.Errorf("service %s: image %q is not an image reference: %v; write one such as registry.example.com/api:1.2 (lower case, no spaces)", name, image, err)
+		}
+	}
+	return nil
 }

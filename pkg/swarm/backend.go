@@ -24,7 +24,10 @@ type Backend struct {
 	err     error
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend   = (*Backend)(nil)
+	_ backend.Versioner = (*Backend)(nil)
+)
 
 // NewBackend returns a Backend that connects with connect when it first needs the engine.
 func NewBackend(connect func(context.Context) (engine.API, error)) *Backend {
@@ -42,6 +45,19 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	return b.api.Close()
+}
+
+// EngineVersion asks the engine for its version.
+func (b *Backend) EngineVersion(ctx context.Context) (backend.EngineVersion, error) {
+	api, err := b.engine(ctx)
+	if err != nil {
+		return backend.EngineVersion{}, err
+	}
+	v, err := api.ServerVersion(ctx)
+	if err != nil {
+		return backend.EngineVersion{}, fmt.Errorf("asking the Docker engine for its version: %w", err)
+	}
+	return backend.EngineVersion{Engine: "Docker Engine", Version: v.Version, APIVersion: v.APIVersion, MinAPIVersion: v.MinAPIVersion, OS: v.Os, Arch: v.Arch}, nil
 }
 
 // Build builds the project's images.
@@ -75,7 +91,7 @@ func (b *Backend) Deploy(ctx context.Context, p *types.Project, name string, o b
 	}
 	r, err := Stack(ctx, api, plan, StackOptions{
 		Build: o.Build, Init: o.Init, AdvertiseAddr: o.AdvertiseAddr, Prune: o.Prune, Detach: o.Detach,
-		Timeout: o.Timeout, Verbose: o.Verbose, Batch: o.Batch, Progress: o.Progress,
+		Timeout: o.Timeout, Verbose: o.Verbose, Batch: o.Batch, Progress: o.Progress, Registry: o.Registry,
 	})
 	if r == nil {
 		return nil, err

@@ -479,3 +479,14 @@ func parseScale(ctx context.Context, api engine.API, namespace string, args []st
 	}
 	return ResolveScale(ctx, api, namespace, parsed)
 }
+
+// A missing external network is found before the image is built or anything created.
+func TestDeployRefusesAMissingExternalNetworkFirst(t *testing.T) {
+	f := enginetest.New()
+	spec := testSpec("api:1", "x")
+	spec.Networks = append(spec.Networks, stack.NetworkSpec{Name: "shared", External: true})
+	_, err := Stack(context.Background(), f, &Plan{Name: "demo", Spec: spec}, StackOptions{Build: true, Init: true})
+	if err == nil || !strings.Contains(err.Error(), "network shared is declared external but does not exist") || len(f.Calls) != 0 {
+		t.Errorf("err = %v, calls %v; want the missing network named and nothing done", err, f.Calls)
+	}
+}

@@ -3,8 +3,12 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
@@ -17,13 +21,18 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]backend.
 	if err != nil {
 		return nil, err
 	}
+	nodes, err := listNodes(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	hostnames, down := nodeNames(nodes), downNodes(nodes)
 	var infos []backend.ServiceInfo
 	for _, svc := range services {
-		st, tasks, err := serviceStatus(ctx, api, svc)
+		st, tasks, err := serviceStatus(ctx, api, svc, down)
 		if err != nil {
 			return nil, err
 		}
-		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}}
+		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}, Nodes: []string{}}
 		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			if info.Image == "" {
 				info.Image = cs.Image
@@ -39,16 +48,26 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]backend.
 				info.Ports = append(info.Ports, fmt.Sprintf("%d->%d/%s (%s)", p.PublishedPort, p.TargetPort, p.Protocol, p.PublishMode))
 			}
 		}
+		inUse := map[string]bool{}
 		for _, t := range tasks {
+			node := hostnames[t.NodeID]
+			if node == "" {
+				node = t.NodeID
+			}
+			if t.NodeID != "" && t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning && !down[t.NodeID] {
+				inUse[node] = true
+			}
 			info.Tasks = append(info.Tasks, backend.TaskInfo{
 				Name:    svc.Spec.Name + "." + strconv.Itoa(t.Slot),
 				State:   string(t.Status.State),
 				Desired: string(t.DesiredState),
-				Node:    t.NodeID,
+				Node:    node,
+				NodeID:  t.NodeID,
 				Error:   t.Status.Err,
 				Since:   t.Status.Timestamp,
 			})
 		}
+		info.Nodes = slices.Sorted(maps.Keys(inUse))
 		sort.Slice(info.Tasks, func(i, j int) bool {
 			a, b := info.Tasks[i], info.Tasks[j]
 			if a.Name != b.Name {

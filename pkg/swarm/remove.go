@@ -50,7 +50,7 @@ func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := waitTasksStopped(ctx, api, services); err != nil {
+	if err := waitTasksStopped(ctx, api, services, out); err != nil {
 		return true, err
 	}
 	for _, c := range configs {
@@ -77,14 +77,23 @@ func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer
 // waitTasksStopped waits until no task of the removed services holds a container: Swarm
 // keeps the stopped tasks listed a while longer, which does not matter. The tasks are
 // listed unfiltered: the engine refuses a filter naming a service that no longer exists.
-func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Service) error {
+// A task on a node that is down is not waited for: nobody can stop it until the node is back,
+// when Swarm stops it.
+func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Service, out io.Writer) error {
 	removed := map[string]bool{}
 	for _, s := range services {
 		removed[s.ID] = true
 	}
 	for {
 		tasks, err := api.TaskList(ctx, swarm.TaskListOptions{})
-		if err == nil && allStopped(tasks, removed) {
+		var nodes []swarm.Node
+		if err == nil {
+			nodes, err = listNodes(ctx, api)
+		}
+		if err == nil && allStopped(tasks, removed, downNodes(nodes)) {
+			if unreachable := onDownNodes(tasks, removed, nodes); len(unreachable) > 0 {
+				fmt.Fprintf(out, "replicas on down node(s) %s: Swarm stops them once it reaches the node(s) again\n", strings.Join(unreachable, ", "))
+			}
 			return nil
 		}
 		select {
@@ -95,9 +104,9 @@ func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Serv
 	}
 }
 
-func allStopped(tasks []swarm.Task, of map[string]bool) bool {
+func allStopped(tasks []swarm.Task, of, down map[string]bool) bool {
 	for _, t := range tasks {
-		if !of[t.ServiceID] {
+		if !of[t.ServiceID] || down[t.NodeID] {
 			continue
 		}
 		switch t.Status.State {
@@ -107,6 +116,20 @@ func allStopped(tasks []swarm.Task, of map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// onDownNodes are the host names of down nodes that still hold tasks of the removed services.
+func onDownNodes(tasks []swarm.Task, of map[string]bool, nodes []swarm.Node) []string {
+	down, names := downNodes(nodes), nodeNames(nodes)
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tasks {
+		if of[t.ServiceID] && down[t.NodeID] && !seen[t.NodeID] && !allStopped([]swarm.Task{t}, of, nil) {
+			seen[t.NodeID] = true
+			out = append(out, names[t.NodeID])
+		}
+	}
+	return out
 }
 
 // removeNetwork retries while the engine still counts a stopped container on the network.

@@ -108,8 +108,21 @@ func setReplicas(ctx context.Context, api engine.API, svc swarm.Service, n uint6
 	return nil
 }
 
-// DefaultBatch is how many replicas rscale starts at a time: four per CPU of the node.
+// DefaultBatch is how many replicas rscale starts at a time: four per CPU of the swarm's
+// nodes that can take them (ready and active); Swarm spreads a batch over those nodes. With
+// no node list, four per CPU of the node rscale talks to.
 func DefaultBatch(ctx context.Context, api engine.API) int {
+	var nanoCPUs int64
+	if nodes, err := api.NodeList(ctx, swarm.NodeListOptions{}); err == nil {
+		for _, n := range nodes {
+			if n.Status.State == swarm.NodeStateReady && n.Spec.Availability == swarm.NodeAvailabilityActive {
+				nanoCPUs += n.Description.Resources.NanoCPUs
+			}
+		}
+	}
+	if cpus := int(nanoCPUs / 1e9); cpus >= 1 {
+		return 4 * cpus
+	}
 	info, err := api.Info(ctx)
 	if err != nil || info.NCPU < 1 {
 		return 8

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
@@ -24,8 +25,11 @@ type StackOptions struct {
 	Detach        bool
 	Timeout       time.Duration
 	Verbose       bool
-	Batch         int       // replicas started at a time; 0: DefaultBatch
-	Progress      io.Writer // build steps, changes and convergence
+	Batch         int // replicas started at a time; 0: DefaultBatch
+	// Registry is where the built images are pushed, for every node to pull; "" takes the
+	// stack file's (x-rscale: registry:), and with none the images stay on this node.
+	Registry string
+	Progress io.Writer // build steps, changes and convergence
 }
 
 // Plan is a stack file read and converted: what a deploy will create, checked before any
@@ -66,10 +70,37 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	if !inSwarm && !o.Init {
 		return nil, engine.ErrNoSwarm
 	}
+	if err := checkExternalNetworks(ctx, api, spec); err != nil {
+		return nil, err
+	}
+	reg := o.Registry
+	if reg == "" {
+		ext, err := stack.ReadExtension(plan.Project)
+		if err != nil {
+			return nil, err
+		}
+		reg = ext.Registry
+	}
+	if reg != "" {
+		if err := registry.Check(reg); err != nil {
+			return nil, err
+		}
+	}
+	if o.Build && reg == "" && inSwarm {
+		if err := checkImagesReachNodes(ctx, api, spec, builtServices(plan.Project, name)); err != nil {
+			return nil, err
+		}
+	}
 	if o.Build {
 		refs, err := BuildImages(ctx, api, plan.Project, BuildOptions{Progress: progress, Verbose: o.Verbose})
 		if err != nil {
 			return nil, err
+		}
+		if reg != "" {
+			// Before any service changes: a push that fails deploys nothing.
+			if refs, err = pushImages(ctx, api, reg, name, refs, progress); err != nil {
+				return nil, err
+			}
 		}
 		pinImages(spec, name, refs)
 	}
@@ -103,6 +134,17 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 		}
 	}
 	return r, nil
+}
+
+// builtServices are the full names of the services rscale builds an image for.
+func builtServices(p *types.Project, stackName string) map[string]bool {
+	built := map[string]bool{}
+	for name, svc := range p.Services {
+		if svc.Build != nil {
+			built[names.Scoped(stackName, name)] = true
+		}
+	}
+	return built
 }
 
 // pinImages makes each built service run the image it was just built into.

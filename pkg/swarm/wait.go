@@ -193,12 +193,17 @@ func timeoutError(timeout time.Duration, statuses []Status) error {
 // Statuses reports, for each named service, its desired, started and ready replicas.
 func Statuses(ctx context.Context, api engine.API, services []string) ([]Status, error) {
 	out := make([]Status, 0, len(services))
+	nodes, err := listNodes(ctx, api)
+	if err != nil {
+		return out, err
+	}
+	down := downNodes(nodes)
 	for _, name := range services {
 		svc, _, err := api.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
 		if err != nil {
 			return out, fmt.Errorf("inspecting service %s: %w", name, err)
 		}
-		st, _, err := serviceStatus(ctx, api, svc)
+		st, _, err := serviceStatus(ctx, api, svc, down)
 		if err != nil {
 			return out, err
 		}
@@ -207,8 +212,8 @@ func Statuses(ctx context.Context, api engine.API, services []string) ([]Status,
 	return out, nil
 }
 
-// serviceStatus returns the service's status and its tasks.
-func serviceStatus(ctx context.Context, api engine.API, svc swarm.Service) (Status, []swarm.Task, error) {
+// serviceStatus returns the service's status and its tasks; tasks on down nodes do not count.
+func serviceStatus(ctx context.Context, api engine.API, svc swarm.Service, down map[string]bool) (Status, []swarm.Task, error) {
 	tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID))})
 	if err != nil {
 		return Status{}, nil, fmt.Errorf("listing the tasks of %s: %w", svc.Spec.Name, err)
@@ -218,10 +223,10 @@ func serviceStatus(ctx context.Context, api engine.API, svc swarm.Service) (Stat
 	if err != nil {
 		return Status{}, nil, fmt.Errorf("listing the tasks of %s: %w", svc.Spec.Name, err)
 	}
-	return status(svc, tasks, current), tasks, nil
+	return status(svc, tasks, current, down), tasks, nil
 }
 
-func status(svc swarm.Service, tasks, current []swarm.Task) Status {
+func status(svc swarm.Service, tasks, current []swarm.Task, down map[string]bool) Status {
 	s := Status{Service: svc.Spec.Name, SpecHash: svc.Spec.Labels[LabelSpecHash]}
 	if svc.Spec.UpdateConfig != nil {
 		s.Monitor = svc.Spec.UpdateConfig.Monitor
@@ -236,7 +241,7 @@ func status(svc swarm.Service, tasks, current []swarm.Task) Status {
 	var lastErr *swarm.Task
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].UpdatedAt.Before(tasks[j].UpdatedAt) })
 	for i, t := range tasks {
-		if t.DesiredState == swarm.TaskStateRunning {
+		if t.DesiredState == swarm.TaskStateRunning && !down[t.NodeID] {
 			if global {
 				s.Desired++ // one per node: Swarm wants a task running on each
 			}
@@ -256,7 +261,7 @@ func status(svc swarm.Service, tasks, current []swarm.Task) Status {
 		}
 	}
 	for _, t := range current {
-		if t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning {
+		if t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning && !down[t.NodeID] {
 			s.Ready++
 		}
 	}

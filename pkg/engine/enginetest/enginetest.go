@@ -18,9 +18,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
@@ -49,6 +51,11 @@ type Engine struct {
 	// LogLines is what every replica of a service (by full name) logs; by default one line,
 	// "started".
 	LogLines map[string][]string `json:"log_lines,omitempty"`
+	// Nodes is what NodeList answers: none by default, which rscale reads as a one-node swarm.
+	Nodes []swarm.Node `json:"nodes,omitempty"`
+	// PushRefused is the registry's message in the stream of every image push; "" lets pushes
+	// succeed, each with a digest made from the reference.
+	PushRefused string `json:"push_refused,omitempty"`
 }
 
 // New returns an engine that manages a one-node swarm and holds nothing yet.
@@ -117,6 +124,13 @@ func (f *Engine) Info(context.Context) (system.Info, error) {
 	return f.SystemInfo, f.failure("Info")
 }
 
+// ServerVersion answers as Docker Engine 20.10.24 does.
+func (f *Engine) ServerVersion(context.Context) (types.Version, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return types.Version{Version: "20.10.24", APIVersion: "1.41", MinAPIVersion: "1.12", Os: "linux", Arch: "amd64"}, f.failure("ServerVersion")
+}
+
 func (f *Engine) SwarmInit(context.Context, swarm.InitRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -158,6 +172,34 @@ func (f *Engine) ImageBuild(_ context.Context, buildContext io.Reader, o build.I
 	enc.Encode(map[string]string{"stream": "Step 1/1 : FROM scratch\n"})
 	enc.Encode(map[string]any{"aux": map[string]string{"ID": id}})
 	return build.ImageBuildResponse{Body: io.NopCloser(&body)}, nil
+}
+
+// ImagePush answers as the engine does: a line per layer, then the digest (or the
+// registry's refusal, with PushRefused).
+func (f *Engine) ImagePush(_ context.Context, ref string, _ image.PushOptions) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failure("ImagePush"); err != nil {
+		return nil, err
+	}
+	f.record("push " + ref)
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.Encode(map[string]string{"status": "Preparing", "id": "layer1"})
+	if f.PushRefused != "" {
+		enc.Encode(map[string]any{"error": f.PushRefused, "errorDetail": map[string]string{"message": f.PushRefused}})
+		return io.NopCloser(&body), nil
+	}
+	sum := sha256.Sum256([]byte(ref))
+	enc.Encode(map[string]string{"status": "Pushed", "id": "layer1"})
+	enc.Encode(map[string]any{"aux": map[string]any{"Tag": ref[strings.LastIndex(ref, ":")+1:], "Digest": "sha256:" + hex.EncodeToString(sum[:]), "Size": 1}})
+	return io.NopCloser(&body), nil
+}
+
+func (f *Engine) NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Nodes, f.failure("NodeList")
 }
 
 func (f *Engine) ServiceList(_ context.Context, o swarm.ServiceListOptions) ([]swarm.Service, error) {

@@ -12,10 +12,23 @@ run <- function(command, args) {
   if (system2(command, args) != 0) fail("`", command, " ", paste(args, collapse = " "), "` failed")
 }
 
-repos <- getOption("repos")
-if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-  options(repos = c(CRAN = Sys.getenv("CRAN", "https://cloud.r-project.org")))
+# The package repository: the base image's (rocker's serves Linux binaries), unless
+# rscale init --cran (or RSCALE_CRAN) chose another, or a date for a dated snapshot.
+cran <- ""
+base <- unname(getOption("repos")["CRAN"])
+if (length(base) == 0 || is.na(base) || identical(base, "@CRAN@")) base <- "https://cloud.r-project.org"
+if (grepl("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", cran)) {
+  # The same snapshot on every build: the base image's Posit Package Manager repository at
+  # that date when it uses one (binaries), else Posit's snapshot of CRAN.
+  cran <- if (grepl("/(latest|[0-9]{4}-[0-9]{2}-[0-9]{2})$", base)) {
+    sub("/(latest|[0-9]{4}-[0-9]{2}-[0-9]{2})$", paste0("/", cran), base)
+  } else {
+    paste0("https://packagemanager.posit.co/cran/", cran)
+  }
 }
+if (!nzchar(cran)) cran <- base
+options(repos = c(CRAN = cran))
+log("package repository: ", cran)
 
 installed <- function(p) nzchar(system.file(package = p))
 missing <- packages[!vapply(packages, installed, logical(1))]

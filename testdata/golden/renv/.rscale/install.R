@@ -13,10 +13,23 @@ run <- function(command, args) {
   if (system2(command, args) != 0) fail("`", command, " ", paste(args, collapse = " "), "` failed")
 }
 
-repos <- getOption("repos")
-if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
-  options(repos = c(CRAN = Sys.getenv("CRAN", "https://cloud.r-project.org")))
+# The package repository: the base image's (rocker's serves Linux binaries), unless
+# rscale init --cran (or RSCALE_CRAN) chose another, or a date for a dated snapshot.
+cran <- ""
+base <- unname(getOption("repos")["CRAN"])
+if (length(base) == 0 || is.na(base) || identical(base, "@CRAN@")) base <- "https://cloud.r-project.org"
+if (grepl("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", cran)) {
+  # The same snapshot on every build: the base image's Posit Package Manager repository at
+  # that date when it uses one (binaries), else Posit's snapshot of CRAN.
+  cran <- if (grepl("/(latest|[0-9]{4}-[0-9]{2}-[0-9]{2})$", base)) {
+    sub("/(latest|[0-9]{4}-[0-9]{2}-[0-9]{2})$", paste0("/", cran), base)
+  } else {
+    paste0("https://packagemanager.posit.co/cran/", cran)
+  }
 }
+if (!nzchar(cran)) cran <- base
+options(repos = c(CRAN = cran))
+log("package repository: ", cran)
 
 installed <- function(p) nzchar(system.file(package = p))
 
@@ -41,9 +54,18 @@ loudly <- function(expr) withCallingHandlers(expr, warning = function(w) {
   invokeRestart("muffleWarning")
 })
 
-if (!installed("renv")) loudly(install.packages("renv"))
-if (!installed("renv")) fail("could not install renv, which restores renv.lock; see the messages above")
-log("restoring renv.lock")
+# renv at the version renv.lock records, from the repository, else from its archive.
+renv_version <- "1.0.3"
+renv_ready <- function() installed("renv") && (!nzchar(renv_version) || format(packageVersion("renv")) == renv_version)
+if (!renv_ready()) loudly(install.packages("renv"))
+if (!renv_ready() && nzchar(renv_version)) {
+  loudly(install.packages(paste0(cran, "/src/contrib/Archive/renv/renv_", renv_version, ".tar.gz"), repos = NULL, type = "source"))
+}
+if (!renv_ready()) fail("could not install renv ", renv_version, ", which restores renv.lock; see the messages above")
+# renv would take the packages from the repositories renv.lock names, building each from
+# source; its repository override takes them from this build's repository instead.
+options(renv.config.repos.override = getOption("repos"))
+log("restoring renv.lock with renv ", renv_version, " from ", cran)
 loudly(renv::restore(lockfile = lockfile, library = .libPaths()[1], prompt = FALSE))
 
 still_missing <- packages[!vapply(packages, installed, logical(1))]

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/docker/cli/cli/config"
+	dcontext "github.com/docker/cli/cli/context/docker"
+	"github.com/docker/cli/cli/context/store"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
+)
+
+// DefaultContext is the docker CLI's name for the engine DOCKER_HOST (or the local socket) names.
+const DefaultContext = "default"
+
+// Endpoint is the Docker engine a command talks to, as the docker CLI would choose it.
+type Endpoint struct {
+	Context string // the docker context's name; DefaultContext for DOCKER_HOST or the local socket
+	Host    string // its address, such as unix:///var/run/docker.sock or tcp://10.0.0.5:2376
+	Source  string // why this one, in words: "--context", "DOCKER_HOST", "DOCKER_CONTEXT", "docker context use"
+	opts    []client.Opt
+}
+
+// ResolveEndpoint chooses the engine as the docker CLI does: the --context flag (flag), else
+// DOCKER_HOST, else DOCKER_CONTEXT, else the current context of the docker CLI's config
+// (docker context use), else the local default. A named context is read from the docker
+// CLI's context store with its TLS material, by the docker CLI's own code.
+func ResolveEndpoint(flag string) (Endpoint, error) {
+	name, source := flag, "--context"
+	switch {
+	case name != "":
+	case os.Getenv(client.EnvOverrideHost) != "":
+		name, source = DefaultContext, "DOCKER_HOST"
+	case os.Getenv("DOCKER_CONTEXT") != "":
+		name, source = os.Getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
+	default:
+		name, source = DefaultContext, ""
+		cfg, err := config.Load(config.Dir())
+		if err != nil {
+			return Endpoint{}, fmt.Errorf("reading the docker CLI's configuration in %s: %w", config.Dir(), err)
+		}
+		if cfg.CurrentContext != "" && cfg.CurrentContext != DefaultContext {
+			name, source = cfg.CurrentContext, "docker context use"
+		}
+	}
+	if name == DefaultContext {
+		return defaultEndpoint(source), nil
+	}
+	s := store.New(config.ContextStoreDir(), store.NewConfig(
+		func() any { return &map[string]any{} },
+		store.EndpointTypeGetter(dcontext.DockerEndpoint, func() any { return &dcontext.EndpointMeta{} }),
+	))
+	meta, err := s.GetMetadata(name)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return Endpoint{}, fmt.Errorf("docker context %q (from %s) does not exist: 'docker context ls' lists them", name, source)
+		}
+		return Endpoint{}, fmt.Errorf("reading docker context %q (from %s): %w", name, source, err)
+	}
+	epMeta, err := dcontext.EndpointFromContext(meta)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("docker context %q: %w", name, err)
+	}
+	ep, err := dcontext.WithTLSData(s, name, epMeta)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("docker context %q: reading its TLS files: %w", name, err)
+	}
+	opts, err := ep.ClientOpts()
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("docker context %q: %w", name, err)
+	}
+	return Endpoint{Context: name, Host: ep.Host, Source: source, opts: opts}, nil
+}
+
+// defaultEndpoint is the docker CLI's default context: DOCKER_HOST, else the local socket.
+func defaultEndpoint(source string) Endpoint {
+	host := os.Getenv(client.EnvOverrideHost)
+	if host == "" {
+		host = client.DefaultDockerHost
+	}
+	return Endpoint{Context: DefaultContext, Host: host, Source: source, opts: []client.Opt{client.FromEnv}}
+}
+
+// IsLocalDefault reports whether this is the engine a user gets with no setting at all, the
+// one rscale need not name.
+func (e Endpoint) IsLocalDefault() bool {
+	return e.Context == DefaultContext && e.Host == client.DefaultDockerHost
+}
+
+// String names the engine for the user, such as `docker context "prod" (tcp://10.0.0.5:2376)`.
+func (e Endpoint) String() string {
+	if e.Context == DefaultContext {
+		return "the Docker engine at " + e.Host
+	}
+	return fmt.Sprintf("docker context %q (%s)", e.Context, e.Host)
+}
+
+// Connect opens a client to the endpoint, agrees on an API version with the engine, and
+// checks that the engine answers.
+func (e Endpoint) Connect(ctx context.Context) (*client.Client, error) {
+	c, err := client.NewClientWithOpts(append(append([]client.Opt{}, e.opts...), client.WithAPIVersionNegotiation())...)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Docker client for %s: %w (check DOCKER_HOST and DOCKER_CERT_PATH)", e, err)
+	}
+	if _, err := c.Ping(ctx); err != nil {
+		c.Close()
+		if e.Context != DefaultContext {
+			return nil, fmt.Errorf("cannot reach the Docker engine of docker context %q at %s (chosen by %s): start it, or choose another engine with --context or 'docker context use' (%w)", e.Context, e.Host, e.Source, err)
+		}
+		return nil, fmt.Errorf("cannot reach the Docker engine at %s: is Docker running? Start it, or point DOCKER_HOST at it (%w)", e.Host, err)
+	}
+	return c, nil
+}
