@@ -109,9 +109,18 @@ func setupProject(t *testing.T, fixture, stack string, quick bool, initArgs ...s
 	if err := os.CopyFS(p.dir, os.DirFS(filepath.Join("testdata", "projects", fixture))); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"init", p.dir, "--name", stack, "--proxy", "haproxy",
+	args := append([]string{"init", p.dir, "--name", stack,
 		"--base-image", testRImage, "--proxy-image", testHAProxyImage, "--proxy-port", strconv.Itoa(p.port)}, initArgs...)
 	mustRscale(t, args...)
+	if slices.Contains(initArgs, "--dashboard") {
+		password, err := os.ReadFile(filepath.Join(p.dir, ".rscale", "secrets", "dashboard-password"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dashboardPassword.Lock()
+		dashboardPassword.value = strings.TrimSpace(string(password))
+		dashboardPassword.Unlock()
+	}
 	if quick {
 		quickerHealthChecks(t, filepath.Join(p.dir, "rscale.yml"))
 	}
@@ -400,6 +409,9 @@ func TestE2EConcurrencyAndScale(t *testing.T) {
 	slow := p.url(fmt.Sprintf("/asynchronousTest?seconds=%g", sleep.Seconds()))
 
 	waitProxyServers(t, 3)
+	if r, err := request("GET", "http://127.0.0.1:8404/;csv", "", ""); err != nil || r.status != http.StatusUnauthorized {
+		t.Errorf("HAProxy's statistics without the dashboard's password: %v %d, want 401", err, r.status)
+	}
 	if took, hosts := concurrently(t, 3, slow); took > sleep*3/2 || len(hosts) != 3 {
 		t.Errorf("3 requests on 3 replicas took %s on %d replicas; want at most %s, one each", took, len(hosts), sleep*3/2)
 	}
@@ -468,14 +480,25 @@ func concurrently(t *testing.T, n int, url string) (time.Duration, map[string]in
 	return took, hosts
 }
 
+// dashboardPassword is the password init generated for the last project initialised with
+// --dashboard: its HAProxy statistics are on the node's port 8404, which one stack at a time
+// can publish.
+var dashboardPassword struct {
+	sync.Mutex
+	value string
+}
+
 // waitProxyServers waits until HAProxy's statistics (published on 8404 with --dashboard)
 // show n replicas up: the proxy finds replicas through Docker's DNS and checks them first.
 func waitProxyServers(t *testing.T, n int) {
 	t.Helper()
+	dashboardPassword.Lock()
+	password := dashboardPassword.value
+	dashboardPassword.Unlock()
 	deadline := time.Now().Add(time.Minute)
 	up := -1
 	for time.Now().Before(deadline) {
-		if r, err := request("GET", "http://127.0.0.1:8404/;csv", "", ""); err == nil && r.status == 200 {
+		if r, err := stats(password); err == nil && r.status == 200 {
 			up = 0
 			for _, line := range strings.Split(string(r.body), "\n") {
 				fields := strings.Split(line, ",")
@@ -490,6 +513,23 @@ func waitProxyServers(t *testing.T, n int) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("HAProxy shows %d replicas up, want %d", up, n)
+}
+
+// stats asks HAProxy's statistics page for its CSV, as the dashboard's user.
+func stats(password string) (response, error) {
+	req, err := http.NewRequest("GET", "http://127.0.0.1:8404/;csv", nil)
+	if err != nil {
+		return response{}, err
+	}
+	req.SetBasicAuth("rscale", password)
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header.Get("Content-Type"), data}, err
 }
 
 // A package that does not exist: the build fails with R's message, and nothing is deployed.

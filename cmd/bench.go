@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/loadgen"
+	"github.com/rscale/rscale/pkg/stack"
 	"github.com/rscale/rscale/pkg/swarm"
 )
 
@@ -139,7 +140,11 @@ func runBench(ctx context.Context, s Streams, o benchOptions) error {
 		if err != nil {
 			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
 		}
-		urls := swarm.URLs(plan.Spec)
+		ext, err := stack.ReadExtension(p)
+		if err != nil {
+			return err
+		}
+		urls := ext.WithoutDashboard(swarm.URLs(plan.Spec))
 		if len(urls) == 0 {
 			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", plan.Name)
 		}

@@ -24,7 +24,6 @@ const completionEngineTimeout = 2 * time.Second
 func registerCompletions(root *cobra.Command, env Env) {
 	values := map[string][]string{
 		"proxy":      scaffold.Proxies(),
-		"strategy":   scaffold.Strategies(),
 		"output":     {"table", "json"},
 		"log-format": {"text", "json"},
 		"method":     {http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions},

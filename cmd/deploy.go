@@ -89,17 +89,25 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 		if err != nil {
 			return err
 		}
-		printDeployed(env.Streams, r, o.detach)
+		ext, err := stack.ReadExtension(p)
+		if err != nil {
+			return err
+		}
+		r.URLs = ext.WithoutDashboard(r.URLs)
+		printDeployed(env.Streams, r, ext.Dashboard(), o.detach)
 		return nil
 	})
 }
 
-func printDeployed(s Streams, r *backend.DeployResult, detached bool) {
+func printDeployed(s Streams, r *backend.DeployResult, dashboard string, detached bool) {
 	state := "is running"
 	if detached {
 		state = "was handed to Swarm (not waiting: --detach)"
 	}
 	fmt.Fprintf(s.ErrOut, "Stack %s %s.\n", r.Stack, state)
+	if dashboard != "" {
+		fmt.Fprintf(s.ErrOut, "Dashboard: %s\n", dashboard)
+	}
 	if len(r.URLs) > 0 {
 		fmt.Fprintln(s.Out, strings.Join(r.URLs, "\n"))
 	}

@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/rscale/rscale/pkg/project"
 	"github.com/rscale/rscale/pkg/scaffold"
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 type initOptions struct {
@@ -36,14 +39,19 @@ the R packages it uses and the R version it wants. It writes:
   .rscale/healthcheck.sh  Docker's health check: answering, or busy but not stuck
   .rscale/manifest.json   what init wrote (checksums) and the flags it was given
   rscale.yml          the stack: the API's replicas behind a reverse proxy
-  haproxy.cfg         the proxy's configuration (with --proxy haproxy)
+  haproxy.cfg         HAProxy: one request at a time per R process, the rest queued
+
+HAProxy is the proxy unless you pass --proxy traefik; then Traefik is the edge and sends
+every request to HAProxy's queue. With --dashboard, init also generates the dashboard's
+password in .rscale/secrets/ (kept out of git and of the image).
 
 In a folder init has written before, it refreshes: it creates missing files,
 updates the ones you have not edited, and keeps the ones you have, writing
 rscale's new version beside each as FILE.rscale-new. Flags given before are
 remembered. --force replaces your edits with rscale's version.`,
 		Example: `  rscale init
-  rscale init path/to/api --replicas 4 --proxy haproxy
+  rscale init path/to/api --replicas 4 --request-timeout 10m
+  rscale init --proxy traefik --dashboard
   rscale init --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -63,13 +71,15 @@ func registerInitFlags(f *pflag.FlagSet, o *initOptions) {
 	f.StringVar(&o.StackName, "name", "", "stack name (default: the folder name, made Swarm-safe)")
 	f.StringVar(&o.Service, "service", o.Service, "name of the API's service in the stack")
 	f.IntVar(&o.Replicas, "replicas", o.Replicas, "number of R processes (replicas) serving the API")
-	f.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "most replicas the HAProxy proxy makes room for")
+	f.IntVar(&o.MaxReplicas, "max-replicas", o.MaxReplicas, "most replicas HAProxy makes room for")
 	f.IntVar(&o.Port, "port", o.Port, "port R listens on inside each container")
 	f.IntVar(&o.ProxyPort, "proxy-port", o.ProxyPort, "port the proxy publishes on the machine")
-	f.StringVar(&o.Proxy, "proxy", o.Proxy, "reverse proxy in front of the replicas: traefik or haproxy")
-	f.StringVar(&o.ProxyImage, "proxy-image", "", "proxy image (default "+scaffold.DefaultTraefikImage+" or "+scaffold.DefaultHAProxyImage+")")
-	f.StringVar(&o.Strategy, "strategy", o.Strategy, "Traefik load-balancing strategy: wrr, p2c, hrw or leasttime")
-	f.BoolVar(&o.Dashboard, "dashboard", false, "publish the proxy's dashboard (Traefik on 8080, HAProxy stats on 8404)")
+	f.StringVar(&o.Proxy, "proxy", o.Proxy, "reverse proxy in front of the replicas: haproxy, or traefik in front of HAProxy")
+	f.StringVar(&o.ProxyImage, "proxy-image", "", "proxy image (default "+scaffold.DefaultHAProxyImage+" or "+scaffold.DefaultTraefikImage+")")
+	f.StringVar(&o.QueueImage, "queue-image", "", "HAProxy image of the queue behind --proxy traefik (default "+scaffold.DefaultHAProxyImage+")")
+	f.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "longest one request may keep an R process busy")
+	f.DurationVar(&o.QueueTimeout, "queue-timeout", o.QueueTimeout, "longest a request waits for a free R process before a 503")
+	f.BoolVar(&o.Dashboard, "dashboard", false, "publish the proxy's dashboard, behind a generated password (HAProxy stats on 8404, Traefik on 8080)")
 	f.StringVar(&o.Image, "image", "", "name of the API image (default <stack>/<service>:latest)")
 	f.StringVar(&o.BaseImage, "base-image", "", "image to build on (default "+scaffold.DefaultRImage+":<R version>)")
 	f.StringVar(&o.rVersion, "r-version", "", "R version (default: from renv.lock, then DESCRIPTION, then "+project.DefaultRVersion+")")
@@ -142,11 +152,37 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 		for _, f := range files {
 			fmt.Fprintf(s.Out, "--- %s (not written: --dry-run)\n%s", f.Path, f.Data)
 		}
+		if o.Dashboard {
+			fmt.Fprintf(s.Out, "--- %s and %s: the dashboard's password, generated (not written: --dry-run)\n", scaffold.DashboardPasswordFile, scaffold.DashboardUsersFile)
+		}
 		return nil
+	}
+	var secrets []scaffold.File
+	if o.Dashboard {
+		if secrets, err = scaffold.DashboardSecrets(o.dir, o.Proxy); err != nil {
+			return err
+		}
 	}
 	outcomes, err := scaffold.Write(o.dir, files, scaffold.WriteOptions{Force: o.force, Version: Version(), Flags: flags})
 	if err != nil {
 		return err
+	}
+	// The dashboard's password is no generated file: it stays out of the manifest, and
+	// DashboardSecrets keeps the one the folder has.
+	for _, f := range secrets {
+		action := scaffold.Created
+		if old, err := os.ReadFile(filepath.Join(o.dir, f.Path)); err == nil {
+			action = scaffold.Updated
+			if bytes.Equal(old, f.Data) {
+				action = scaffold.Unchanged
+			}
+		}
+		if action != scaffold.Unchanged {
+			if err := scaffold.WriteSecrets(o.dir, []scaffold.File{f}); err != nil {
+				return err
+			}
+		}
+		outcomes = append(outcomes, scaffold.Outcome{Path: f.Path, Action: action})
 	}
 	if !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Plumber API %s: %d endpoint(s), R %s (%s), packages: %s\n",
@@ -168,6 +204,9 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 		fmt.Fprintf(s.ErrOut, "You edited %s: your version is kept, and rscale's new one is beside it as %s. "+
 			"Merge what you need from it, or run `rscale init %s --force` to take rscale's version.\n",
 			strings.Join(kept, ", "), strings.Join(withSuffix(kept, scaffold.NewSuffix), ", "), o.dir)
+	}
+	if o.Dashboard && !o.refresh {
+		fmt.Fprintf(s.ErrOut, "Dashboard, once deployed: %s\n", stack.DashboardHint(o.DashboardURL(), scaffold.DashboardUser, scaffold.DashboardPasswordFile))
 	}
 	if !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)

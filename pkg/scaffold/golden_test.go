@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rscale/rscale/internal/golden"
 	"github.com/rscale/rscale/pkg/project"
@@ -19,18 +20,22 @@ type goldenCase struct {
 
 var goldenCases = []goldenCase{
 	{name: "echo", project: "echo"},
+	{name: "echo-traefik", project: "echo", change: func(o *Options) {
+		o.Proxy = ProxyTraefik
+	}},
 	{name: "echo-haproxy", project: "echo", change: func(o *Options) {
 		o.Proxy, o.Replicas, o.Dashboard = ProxyHAProxy, 3, true
 	}},
 	{name: "randomforest", project: "randomforest", change: func(o *Options) {
-		o.Proxy, o.CPUs, o.Memory, o.ProxyPort = ProxyHAProxy, "1", "512M", 8080
+		o.CPUs, o.Memory, o.ProxyPort = "1", "512M", 8080
+		o.RequestTimeout, o.QueueTimeout = 10*time.Minute, 30*time.Second
 	}},
 	{name: "mounted", project: "mounted", change: func(o *Options) {
-		o.Strategy, o.Service = "p2c", "users_api"
+		o.Proxy, o.Service, o.QueueImage = ProxyTraefik, "users_api", "haproxy:3.2"
 	}},
 	{name: "renv", project: "renv"},
 	{name: "description", project: "description", change: func(o *Options) {
-		o.Dashboard, o.Replicas = true, 4
+		o.Proxy, o.Dashboard, o.Replicas = ProxyTraefik, true, 4
 	}},
 }
 
@@ -81,6 +86,15 @@ func writeCase(t *testing.T, c goldenCase) string {
 	if _, err := Write(dir, renderCase(t, c), WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if c.options().Dashboard {
+		secrets, err := DashboardSecrets(dir, c.options().Proxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteSecrets(dir, secrets); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir
 }
 
@@ -115,12 +129,14 @@ func TestStackFileAcceptedByDockerStack(t *testing.T) {
 func TestHAProxyConfigIsValid(t *testing.T) {
 	haproxy := need(t, "haproxy")
 	for _, c := range goldenCases {
-		if c.options().Proxy != ProxyHAProxy {
-			continue
-		}
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeCase(t, c)
-			out, err := exec.Command(haproxy, "-c", "-f", filepath.Join(dir, "haproxy.cfg")).CombinedOutput()
+			args := []string{"-c", "-f", filepath.Join(dir, "haproxy.cfg")}
+			if o := c.options(); o.Dashboard && o.Proxy == ProxyHAProxy {
+				// The stats page's user list comes from a Swarm secret, as the stack file says.
+				args = append(args, "-f", filepath.Join(dir, DashboardUsersFile))
+			}
+			out, err := exec.Command(haproxy, args...).CombinedOutput()
 			if err != nil {
 				t.Errorf("haproxy -c refused haproxy.cfg: %v\n%s", err, out)
 			}

@@ -33,6 +33,13 @@ func freePort(t *testing.T) int {
 // launch runs the generated launcher under real R in dir and waits until it answers.
 func launch(t *testing.T, dir string, env ...string) string {
 	t.Helper()
+	base, _ := launchProcess(t, dir, env...)
+	return base
+}
+
+// launchProcess is launch, and returns the R process too.
+func launchProcess(t *testing.T, dir string, env ...string) (string, *os.Process) {
+	t.Helper()
 	rscript := need(t, "Rscript")
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -53,12 +60,12 @@ func launch(t *testing.T, dir string, env ...string) string {
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
-			return base
+			return base, cmd.Process
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("the launcher did not answer within 30s; its output:\n%s", log.String())
-	return ""
+	return "", nil
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -140,6 +147,65 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	}
 	if err := check("1"); err == nil {
 		t.Error("R busy with a request older than REQUEST_TIMEOUT: the health check passed")
+	}
+}
+
+// The proxy's check path is answered by httpuv's I/O thread: at once while R is busy with a
+// long request, and not at all once R is gone.
+func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
+	dir := t.TempDir()
+	api := "#* @get /slow\nfunction() { Sys.sleep(6); 'done' }\n"
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	base, r := launchProcess(t, dir)
+	client := http.Client{Timeout: 2 * time.Second}
+	alive := func() (time.Duration, error) {
+		began := time.Now()
+		resp, err := client.Get(base + AlivePath)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return 0, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return time.Since(began), nil
+	}
+	if _, err := alive(); err != nil {
+		t.Fatalf("idle R: %s: %v", AlivePath, err)
+	}
+	slow := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(base + "/slow")
+		if err == nil {
+			resp.Body.Close()
+		}
+		slow <- err
+	}()
+	time.Sleep(time.Second)
+	if _, err := client.Get(base + "/healthz"); err == nil {
+		t.Fatal("R answered /healthz while busy: the test does not keep R busy")
+	}
+	if took, err := alive(); err != nil || took > 500*time.Millisecond {
+		t.Errorf("R busy with a long request: %s took %s, %v; want an answer at once", AlivePath, took, err)
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("the long request: %v", err)
+	}
+	if err := r.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = r.Wait()
+	if _, err := alive(); err == nil {
+		t.Errorf("R is dead and %s still answers", AlivePath)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
@@ -27,11 +28,12 @@ const (
 	DefaultRImage       = "rocker/r-ver"
 )
 
-// strategies are Traefik v3's load-balancing strategies.
-var strategies = []string{"wrr", "p2c", "hrw", "leasttime"}
-
-// ProxyService is the name of the proxy's service in the stack.
-const ProxyService = "proxy"
+// Services init puts beside the API: the proxy published on the node and, behind Traefik,
+// the HAProxy queue that gives each R process one request at a time.
+const (
+	ProxyService = "proxy"
+	QueueService = "queue"
+)
 
 // Options are the choices `rscale init` offers; the zero value of a field means "the default".
 type Options struct {
@@ -46,13 +48,18 @@ type Options struct {
 	ProxyPort   int // the port the proxy publishes on the node
 	Proxy       string
 	ProxyImage  string
+	QueueImage  string // HAProxy behind Traefik; "" gives DefaultHAProxyImage
 	HealthPath  string
-	Strategy    string // Traefik load-balancing strategy
 	Dashboard   bool
-	CPUs        string // limit per replica, as docker accepts it ("1.5")
-	Memory      string // limit per replica, as docker accepts it ("512M")
-	Registry    string // where deploy pushes the images it builds (host[:port][/path]); "" for none
-	CRAN        string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
+	// RequestTimeout is the longest one request may keep an R process busy: HAProxy's
+	// server timeout and the health check's limit before it calls a replica stuck.
+	RequestTimeout time.Duration
+	// QueueTimeout is the longest a request waits for a free R process before a 503.
+	QueueTimeout time.Duration
+	CPUs         string // limit per replica, as docker accepts it ("1.5")
+	Memory       string // limit per replica, as docker accepts it ("512M")
+	Registry     string // where deploy pushes the images it builds (host[:port][/path]); "" for none
+	CRAN         string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
 
 // DefaultOptions are the defaults the README documents.
@@ -64,9 +71,11 @@ func DefaultOptions() Options {
 		MaxReplicas: 100,
 		Port:        8000,
 		ProxyPort:   80,
-		Proxy:       ProxyTraefik,
+		Proxy:       ProxyHAProxy,
 		HealthPath:  "/healthz",
-		Strategy:    "leasttime",
+		// Long model runs are R's daily bread; a browser gives up after about 5 minutes anyway.
+		RequestTimeout: 300 * time.Second,
+		QueueTimeout:   120 * time.Second,
 	}
 }
 
@@ -90,16 +99,22 @@ func (o Options) Validate() error {
 	switch o.Proxy {
 	case ProxyTraefik, ProxyHAProxy:
 	default:
-		return fmt.Errorf("unknown --proxy %q: choose %s or %s", o.Proxy, ProxyTraefik, ProxyHAProxy)
+		return fmt.Errorf("unknown --proxy %q: choose %s or %s", o.Proxy, ProxyHAProxy, ProxyTraefik)
 	}
-	if o.Proxy == ProxyTraefik && !contains(strategies, o.Strategy) {
-		return fmt.Errorf("unknown --strategy %q: Traefik offers %s", o.Strategy, strings.Join(strategies, ", "))
+	if o.Proxy == ProxyHAProxy && o.QueueImage != "" {
+		return fmt.Errorf("--queue-image is the HAProxy image behind --proxy traefik; with --proxy haproxy the proxy is the queue: give its image with --proxy-image")
+	}
+	if err := checkTimeout("--request-timeout", o.RequestTimeout); err != nil {
+		return err
+	}
+	if err := checkTimeout("--queue-timeout", o.QueueTimeout); err != nil {
+		return err
 	}
 	if err := names.CheckService(o.Service); err != nil {
 		return fmt.Errorf("--service: %w", err)
 	}
-	if o.Service == ProxyService {
-		return fmt.Errorf("--service %q is the name of the proxy's service: choose another, such as model_server", o.Service)
+	if o.Service == ProxyService || o.Service == QueueService {
+		return fmt.Errorf("--service %q is the name of a service init adds beside the API: choose another, such as model_server", o.Service)
 	}
 	if o.StackName != "" {
 		if err := names.CheckStack(o.StackName, o.longestService()); err != nil {
@@ -171,11 +186,10 @@ func checkPort(flag string, port int) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// checkTimeout wants whole seconds: the health check compares them with date +%s.
+func checkTimeout(flag string, d time.Duration) error {
+	if d < time.Second || d%time.Second != 0 {
+		return fmt.Errorf("%s %s: give a whole number of seconds, at least 1, such as 300s or 5m", flag, d)
 	}
-	return false
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/project"
@@ -24,19 +25,24 @@ type File struct {
 // data is what the templates see.
 type data struct {
 	Options
-	Version         string
-	Stack           string
-	Network         string
-	Router          string
-	RVersion        string
-	RVersionSource  string
-	Packages        []string
-	SystemLibraries []string
-	Renv            bool
-	RenvVersion     string // the renv version renv.lock records, installed to restore it
-	TraefikRule     string
-	DashboardPort   int
-	XRscale         stackfile.Extension // the stack file's x-rscale: block
+	Version               string
+	Stack                 string
+	Network               string
+	Router                string
+	RVersion              string
+	RVersionSource        string
+	Packages              []string
+	SystemLibraries       []string
+	Renv                  bool
+	RenvVersion           string // the renv version renv.lock records, installed to restore it
+	DashboardUser         string
+	DashboardUsers        string // the secret file the proxy reads the dashboard's user from
+	DashboardPasswordFile string
+	AlivePath             string
+	RequestSeconds        int
+	QueueSeconds          int
+	EdgeSeconds           int                 // Traefik's limit: a request's longest wait in the queue and in R, and a margin
+	XRscale               stackfile.Extension // the stack file's x-rscale: block
 }
 
 // Render produces the files for p. version is rscale's, written into each file's header.
@@ -52,18 +58,24 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		}
 	}
 	d := data{
-		Options:         o,
-		Version:         version,
-		Stack:           stack,
-		Network:         names.Scoped(stack, "backend"),
-		Router:          stack + "-" + o.Service,
-		RVersion:        p.RVersion,
-		RVersionSource:  p.RVersionSource,
-		Packages:        p.Packages,
-		SystemLibraries: sysreqs.For(p.Packages),
-		Renv:            p.Renv != nil,
-		TraefikRule:     TraefikRule(p.API),
+		Options:               o,
+		Version:               version,
+		Stack:                 stack,
+		Network:               names.Scoped(stack, "backend"),
+		Router:                stack + "-" + o.Service,
+		RVersion:              p.RVersion,
+		RVersionSource:        p.RVersionSource,
+		Packages:              p.Packages,
+		SystemLibraries:       sysreqs.For(p.Packages),
+		Renv:                  p.Renv != nil,
+		DashboardUser:         DashboardUser,
+		DashboardUsers:        DashboardUsersFile,
+		DashboardPasswordFile: DashboardPasswordFile,
+		AlivePath:             AlivePath,
+		RequestSeconds:        int(o.RequestTimeout / time.Second),
+		QueueSeconds:          int(o.QueueTimeout / time.Second),
 	}
+	d.EdgeSeconds = d.RequestSeconds + d.QueueSeconds + edgeMarginSeconds
 	if d.Image == "" {
 		d.Image = stack + "/" + o.Service + ":latest"
 	}
@@ -73,7 +85,9 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	if d.ProxyImage == "" {
 		d.ProxyImage = map[string]string{ProxyTraefik: DefaultTraefikImage, ProxyHAProxy: DefaultHAProxyImage}[o.Proxy]
 	}
-	d.DashboardPort = map[string]int{ProxyTraefik: 8080, ProxyHAProxy: 8404}[o.Proxy]
+	if d.QueueImage == "" {
+		d.QueueImage = DefaultHAProxyImage
+	}
 	if p.Renv != nil {
 		for _, pkg := range p.Renv.Packages {
 			if pkg.Name == "renv" {
@@ -81,9 +95,18 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 			}
 		}
 	}
-	d.XRscale = stackfile.Extension{Stack: stack, Registry: o.Registry}
-	if o.Proxy == ProxyHAProxy {
-		d.XRscale.MaxReplicas = map[string]uint64{o.Service: uint64(o.MaxReplicas)}
+	d.XRscale = stackfile.Extension{
+		Stack:    stack,
+		Registry: o.Registry,
+		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
+		MaxReplicas:    map[string]uint64{o.Service: uint64(o.MaxReplicas)},
+		RequestTimeout: fmt.Sprintf("%ds", d.RequestSeconds),
+		QueueTimeout:   fmt.Sprintf("%ds", d.QueueSeconds),
+	}
+	if o.Dashboard {
+		d.XRscale.DashboardURL = o.DashboardURL()
+		d.XRscale.DashboardUser = DashboardUser
+		d.XRscale.DashboardPasswordFile = DashboardPasswordFile
 	}
 
 	plan := []struct{ path, template string }{
@@ -93,9 +116,11 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		{".rscale/install.R", "install.R.tmpl"},
 		{".rscale/healthcheck.sh", "healthcheck.sh.tmpl"},
 		{o.StackFile, "stack.yml.tmpl"},
+		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
+		{"haproxy.cfg", "haproxy.cfg.tmpl"},
 	}
-	if o.Proxy == ProxyHAProxy {
-		plan = append(plan, struct{ path, template string }{"haproxy.cfg", "haproxy.cfg.tmpl"})
+	if o.Dashboard {
+		plan = append(plan, struct{ path, template string }{".rscale/.gitignore", "gitignore.tmpl"})
 	}
 	files := make([]File, 0, len(plan))
 	for _, f := range plan {
@@ -111,7 +136,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 // Launcher renders the R launcher alone, for running the API outside a container (rscale
 // serve): the same script, so the API behaves the same in both.
 func Launcher(version string) ([]byte, error) {
-	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version})
+	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version, AlivePath: AlivePath})
 }
 
 var funcs = template.FuncMap{

@@ -3,8 +3,7 @@ package scaffold
 import (
 	"strings"
 	"testing"
-
-	"github.com/rscale/rscale/pkg/plumber"
+	"time"
 )
 
 func TestValidateRefusesBadOptions(t *testing.T) {
@@ -19,8 +18,11 @@ func TestValidateRefusesBadOptions(t *testing.T) {
 		{"port zero", func(o *Options) { o.Port = 0 }, "from 1 to 65535"},
 		{"port too high", func(o *Options) { o.Port = 70000 }, "from 1 to 65535"},
 		{"proxy port too high", func(o *Options) { o.ProxyPort = 65536 }, "--proxy-port"},
-		{"unknown proxy", func(o *Options) { o.Proxy = "nginx" }, "choose traefik or haproxy"},
-		{"unknown strategy", func(o *Options) { o.Strategy = "random" }, "wrr, p2c, hrw, leasttime"},
+		{"unknown proxy", func(o *Options) { o.Proxy = "nginx" }, "choose haproxy or traefik"},
+		{"queue image without traefik", func(o *Options) { o.QueueImage = "haproxy:3" }, "--proxy-image"},
+		{"request timeout under a second", func(o *Options) { o.RequestTimeout = 500 * time.Millisecond }, "--request-timeout 500ms: give a whole number of seconds"},
+		{"queue timeout in fractions", func(o *Options) { o.QueueTimeout = 1500 * time.Millisecond }, "--queue-timeout"},
+		{"service named like the queue", func(o *Options) { o.Service = "queue" }, "choose another"},
 		{"bad service", func(o *Options) { o.Service = "Model Server" }, "--service"},
 		{"service named like the proxy", func(o *Options) { o.Service = "proxy" }, "choose another"},
 		{"bad stack name", func(o *Options) { o.StackName = "My Stack" }, "--name"},
@@ -41,27 +43,5 @@ func TestValidateRefusesBadOptions(t *testing.T) {
 	}
 	if err := DefaultOptions().Validate(); err != nil {
 		t.Errorf("the defaults do not validate: %v", err)
-	}
-}
-
-func TestTraefikRuleRoutesEveryEndpoint(t *testing.T) {
-	api := &plumber.API{
-		Endpoints: []plumber.Endpoint{
-			{Method: "GET", Path: "/echo"},
-			{Method: "POST", Path: "/echo"},
-			{Method: "GET", Path: "/users/<id:int>"},
-			{Method: "GET", Path: "/a.b/<x>/<y:double>/z"},
-			{Method: "GET", Path: "/"},
-			{Method: "GET", Path: "/odd`path"},
-		},
-		Statics: []plumber.StaticMount{{Prefix: "/static", Dir: "./www"}},
-	}
-	want := "Path(\"/odd`path\") || Path(`/`) || Path(`/echo`) || " +
-		"PathPrefix(`/static`) || PathRegexp(`^/a\\.b/[^/]+/[^/]+/z$`) || PathRegexp(`^/users/[^/]+$`)"
-	if got := TraefikRule(api); got != want {
-		t.Errorf("TraefikRule =\n %s\nwant\n %s", got, want)
-	}
-	if got := TraefikRule(&plumber.API{}); got != "PathPrefix(`/`)" {
-		t.Errorf("an API with no endpoints gives %s", got)
 	}
 }

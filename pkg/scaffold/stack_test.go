@@ -32,8 +32,9 @@ func TestGeneratedStackConvertsLikeDockerStackDeploy(t *testing.T) {
 			for _, s := range spec.Services {
 				services[s.Name] = s
 			}
-			if len(services) != 2 {
-				t.Fatalf("services %v, want the API and the proxy", len(services))
+			want := map[string]int{ProxyHAProxy: 2, ProxyTraefik: 3}[o.Proxy]
+			if len(services) != want {
+				t.Fatalf("%d services, want %d: the API, the proxy and, behind Traefik, the queue", len(services), want)
 			}
 			api, ok := services[c.project+"_"+o.Service]
 			if !ok {
@@ -71,33 +72,42 @@ func TestGeneratedStackConvertsLikeDockerStackDeploy(t *testing.T) {
 				t.Errorf("proxy port %+v, want 80 published on %d", got, o.ProxyPort)
 			}
 
-			switch o.Proxy {
-			case ProxyTraefik:
-				router := c.project + "-" + o.Service
-				for _, key := range []string{
-					"traefik.enable",
-					"traefik.http.routers." + router + ".rule",
-					"traefik.http.services." + router + ".loadbalancer.server.port",
-					"traefik.http.services." + router + ".loadbalancer.strategy",
-					"traefik.http.services." + router + ".loadbalancer.healthcheck.path",
-				} {
-					if api.Labels[key] == "" {
-						t.Errorf("API service lacks label %s", key)
+			if len(spec.Configs) != 1 || !strings.Contains(string(spec.Configs[0].Data), "maxconn 1") {
+				t.Errorf("configs %+v, want haproxy.cfg", spec.Configs)
+			}
+			haproxy := proxy
+			if o.Proxy == ProxyTraefik {
+				haproxy = services[c.project+"_"+QueueService]
+			}
+			if refs := haproxy.TaskTemplate.ContainerSpec.Configs; len(refs) != 1 || refs[0].File.Name != "/usr/local/etc/haproxy/haproxy.cfg" {
+				t.Errorf("HAProxy does not mount haproxy.cfg: %+v", refs)
+			}
+			if o.Dashboard {
+				if len(spec.Secrets) != 1 || len(proxy.TaskTemplate.ContainerSpec.Secrets) != 1 {
+					t.Errorf("secrets %+v, the proxy's %+v: want the dashboard's users", spec.Secrets, proxy.TaskTemplate.ContainerSpec.Secrets)
+				}
+			} else if len(spec.Secrets) != 0 {
+				t.Errorf("secrets %+v without --dashboard", spec.Secrets)
+			}
+
+			if o.Proxy == ProxyTraefik {
+				for key := range api.Labels {
+					if strings.HasPrefix(key, "traefik.") {
+						t.Errorf("the API service has Traefik label %s: Traefik must reach R through the queue only", key)
 					}
 				}
-				// $$ in the file is a literal $ once Compose has interpolated it.
-				if rule := api.Labels["traefik.http.routers."+router+".rule"]; strings.Contains(rule, "$$") {
-					t.Errorf("rule %q still holds $$", rule)
+				router := c.project + "-" + o.Service
+				if rule := haproxy.Labels["traefik.http.routers."+router+".rule"]; rule != "PathPrefix(`/`)" {
+					t.Errorf("the queue's rule %q, want every path", rule)
+				}
+				if port := haproxy.Labels["traefik.http.services."+router+".loadbalancer.server.port"]; port != "80" {
+					t.Errorf("Traefik reaches the queue on port %q, want 80", port)
+				}
+				if haproxy.EndpointSpec.Mode != swarm.ResolutionModeDNSRR || len(haproxy.EndpointSpec.Ports) != 0 {
+					t.Errorf("the queue's endpoint %+v: want dnsrr and nothing published", haproxy.EndpointSpec)
 				}
 				if m := proxy.TaskTemplate.ContainerSpec.Mounts; len(m) != 1 || !m[0].ReadOnly || m[0].Source != "/var/run/docker.sock" {
 					t.Errorf("Traefik mounts %+v, want the Docker socket read-only", m)
-				}
-			case ProxyHAProxy:
-				if len(spec.Configs) != 1 || !strings.Contains(string(spec.Configs[0].Data), "maxconn 1") {
-					t.Errorf("configs %+v, want haproxy.cfg", spec.Configs)
-				}
-				if refs := proxy.TaskTemplate.ContainerSpec.Configs; len(refs) != 1 || refs[0].File.Name != "/usr/local/etc/haproxy/haproxy.cfg" {
-					t.Errorf("the proxy does not mount haproxy.cfg: %+v", refs)
 				}
 			}
 		})

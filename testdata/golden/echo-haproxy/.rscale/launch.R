@@ -1,5 +1,5 @@
 # rscale launcher: serves the Plumber API in API_DIR on HOST:PORT and adds a health
-# endpoint the proxy and Docker use to know this R process is ready.
+# endpoint Docker uses to know this R process is ready, and /__rscale/alive for the proxy.
 # Written by rscale test; `rscale init --force` rewrites it.
 port <- as.integer(Sys.getenv("PORT", "8000"))
 host <- Sys.getenv("HOST", "0.0.0.0")
@@ -39,5 +39,17 @@ if (nzchar(busy_file)) {
     invisible(NULL)
   })
 }
+
+# The proxy's check: a file that httpuv serves from its own I/O thread, without R's main
+# loop, so it answers while R is busy with a long request (a check R had to answer would
+# eject a busy replica) and fails once R is gone. httpuv reads static paths from the app it
+# starts, which pr_run() builds: they are added to the server as soon as it runs.
+alive_file <- tempfile("rscale-alive-")
+writeLines("ok", alive_file)
+later::later(function() {
+  for (server in httpuv::listServers()) {
+    server$setStaticPath("/__rscale/alive" = httpuv::staticPath(alive_file, indexhtml = FALSE))
+  }
+})
 
 plumber::pr_run(api, host = host, port = port)

@@ -1,0 +1,55 @@
+# rscale launcher: serves the Plumber API in API_DIR on HOST:PORT and adds a health
+# endpoint Docker uses to know this R process is ready, and /__rscale/alive for the proxy.
+# Written by rscale test; `rscale init --force` rewrites it.
+port <- as.integer(Sys.getenv("PORT", "8000"))
+host <- Sys.getenv("HOST", "0.0.0.0")
+health_path <- Sys.getenv("HEALTH_PATH", "/healthz")
+api_dir <- Sys.getenv("API_DIR", ".")
+
+if (!requireNamespace("plumber", quietly = TRUE)) {
+  message("rscale: the R package 'plumber' is not installed: run install.packages(\"plumber\")")
+  quit(status = 3)
+}
+
+api <- plumber::plumb(dir = api_dir)
+
+# Every path the API serves, mounted routers included, so an API that defines the
+# health path itself keeps its own handler.
+served_paths <- function(router, prefix = "") {
+  paths <- unlist(lapply(router$endpoints, function(group) {
+    vapply(group, function(endpoint) paste0(prefix, endpoint$path), character(1))
+  }))
+  for (mount in names(router$mounts)) {
+    paths <- c(paths, served_paths(router$mounts[[mount]], paste0(prefix, sub("/$", "", mount))))
+  }
+  paths
+}
+
+if (!(health_path %in% served_paths(api))) {
+  api <- plumber::pr_get(api, health_path, function() list(status = "ok"),
+                         serializer = plumber::serializer_unboxed_json())
+}
+
+# In a container, note when each request starts: the health check (.rscale/healthcheck.sh)
+# then tells a replica busy with a long request from a stuck one.
+busy_file <- Sys.getenv("BUSY_FILE")
+if (nzchar(busy_file)) {
+  api <- plumber::pr_hook(api, "preroute", function(...) {
+    file.create(busy_file, showWarnings = FALSE)
+    invisible(NULL)
+  })
+}
+
+# The proxy's check: a file that httpuv serves from its own I/O thread, without R's main
+# loop, so it answers while R is busy with a long request (a check R had to answer would
+# eject a busy replica) and fails once R is gone. httpuv reads static paths from the app it
+# starts, which pr_run() builds: they are added to the server as soon as it runs.
+alive_file <- tempfile("rscale-alive-")
+writeLines("ok", alive_file)
+later::later(function() {
+  for (server in httpuv::listServers()) {
+    server$setStaticPath("/__rscale/alive" = httpuv::staticPath(alive_file, indexhtml = FALSE))
+  }
+})
+
+plumber::pr_run(api, host = host, port = port)
