@@ -41,7 +41,11 @@ images it names, and deploys the stack on Docker Swarm the way 'docker stack dep
 If this machine is in no swarm, it becomes a one-node swarm first (unless --no-init).
 On a swarm of several nodes, --registry pushes the images to a registry every node pulls
 from, and the services run them pinned by digest.
-Then deploy waits until every replica is running and healthy, and prints the URL.`,
+Then deploy waits until every replica is running and healthy, and prints the URL.
+
+First, deploy refreshes the files rscale init wrote, as 'rscale init DIR' would with
+the flags init was given: new endpoints, new R packages and the like follow the code.
+Files you edited are kept (rscale's version is written beside them as FILE.rscale-new).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dirFrom(args)
@@ -79,6 +83,9 @@ func runDeploy(ctx context.Context, env Env, o deployOptions) error {
 		if err := registry.Check(o.registry); err != nil {
 			return usageError{fmt.Errorf("--registry: %w", err)}
 		}
+	}
+	if err := refreshGenerated(env.Streams, o.dir); err != nil {
+		return err
 	}
 	p, name, err := o.open(ctx)
 	if err != nil {

@@ -35,7 +35,7 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := scaffold.Write(dir, files, false); err != nil {
+	if _, err := scaffold.Write(dir, files, scaffold.WriteOptions{Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	proj, err := stack.Load(context.Background(), filepath.Join(dir, "rscale.yml"), "rscale")
