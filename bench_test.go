@@ -1,6 +1,6 @@
 package main
 
-// The benchmark suite behind make bench: six scenarios on the real engine and rscale serve,
+// The benchmark suite behind make bench: seven scenarios on the real engine and rscale serve,
 // each printed against its target in a Markdown report. BENCH_QUICK=1 (make test) runs every
 // scenario small, to check that the suite works and the report is complete; its figures
 // mean little. BENCH_REPORT=path (make bench) runs it in full and writes the report there.
@@ -88,6 +88,7 @@ func TestBenchScenarios(t *testing.T) {
 	add("S1", func(t *testing.T) string { return benchScaling(t, c, p, api) })
 	add("S5", func(t *testing.T) string { return benchRollingUpdate(t, p, api) })
 	add("S2", func(t *testing.T) string { return benchMixedLoad(t, c, p, api) })
+	add("S7", func(t *testing.T) string { return benchLongRequests(t, c, p, api) })
 	mustRscale(t, "down", api.dir)
 	add("S3", func(t *testing.T) string { return benchCPUBound(t, c, p) })
 	add("S6", func(t *testing.T) string { return benchServeOverhead(t, p) })
@@ -108,7 +109,7 @@ func TestBenchScenarios(t *testing.T) {
 // checkReport asserts the report is complete: every scenario, with its figures and a verdict.
 func checkReport(t *testing.T, report string) {
 	t.Helper()
-	for _, s := range []string{"S1", "S2", "S3", "S4", "S5", "S6"} {
+	for _, s := range []string{"S1", "S2", "S3", "S4", "S5", "S6", "S7"} {
 		i := strings.Index(report, "## "+s+" ")
 		if i < 0 {
 			t.Errorf("the report has no section %s", s)
@@ -123,6 +124,11 @@ func checkReport(t *testing.T, report string) {
 		}
 		if !regexp.MustCompile(`Target: .*(\*\*met\*\*|\*\*missed\*\*|no target)`).MatchString(section) {
 			t.Errorf("section %s says nothing of its target:\n%s", s, section)
+		}
+		for _, row := range benchRequiredRows[s] {
+			if !strings.Contains(section, row) {
+				t.Errorf("section %s has no %q:\n%s", s, row, section)
+			}
 		}
 	}
 	for _, bad := range []string{"NaN", "+Inf", "%!"} {
@@ -286,98 +292,6 @@ rscale deploy (image build included) rolls the replicas over one at a time, star
 
 Target: 0 failed requests: %s.%s
 `, p.s5Replicas, p.s5Replicas, r.Total.Requests, failed, r.Total.CodeSummary(), took.Seconds(), verdict(failed == 0), errs)
-}
-
-// mixedLoad is S2's load: 10 % slow (1 s), 90 % fast, open loop at half the capacity of n
-// R processes.
-func mixedLoad(url string, n int, p benchParams) loadgen.Options {
-	const meanService = 0.1*1.0 + 0.9*0.005 // seconds per request, on average
-	rate := int(math.Round(0.5 * float64(n) / meanService))
-	return loadgen.Options{
-		URL: url, Rate: rate, Per: time.Second, Duration: p.s2Run, Warmup: p.warmup,
-		Mix: []loadgen.Request{{Method: "GET", Path: "/fast", Weight: 9}, {Method: "GET", Path: "/sleep?seconds=1", Weight: 1}},
-	}
-}
-
-type mixedRow struct {
-	name    string
-	fastP50 float64
-	fastP99 float64
-	slowP99 float64
-	success float64
-}
-
-func mixedResult(name string, r *loadgen.Report) mixedRow {
-	row := mixedRow{name: name, success: r.Total.SuccessRatio}
-	for _, e := range r.Endpoints {
-		switch e.Name {
-		case "GET /fast":
-			row.fastP50, row.fastP99 = e.P50, e.P99
-		case "GET /sleep?seconds=1":
-			row.slowP99 = e.P99
-		}
-	}
-	return row
-}
-
-// S2: slow and fast requests mixed; how long do the fast ones wait, per balancer?
-func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) string {
-	n := p.s2Replicas
-	scaleTo(t, api, n)
-	var rows []mixedRow
-	rows = append(rows, mixedResult("HAProxy, leastconn + maxconn 1 and a queue (rscale's default)", load(t, mixedLoad(api.url(""), n, p))))
-
-	cfg := readFile(t, filepath.Join(api.dir, "haproxy.cfg"))
-	api.edit(t, "haproxy.cfg", "balance leastconn", "balance roundrobin")
-	api.edit(t, "haproxy.cfg", " maxconn 1\n", "\n")
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
-	waitProxyServers(t, n)
-	rows = append(rows, mixedResult("HAProxy, roundrobin, no per-replica limit", load(t, mixedLoad(api.url(""), n, p))))
-	if err := os.WriteFile(filepath.Join(api.dir, "haproxy.cfg"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	addr, stop := startServe(t, api.dir, n)
-	rows = append(rows, mixedResult(fmt.Sprintf("rscale serve, %d workers", n), load(t, mixedLoad("http://"+addr, n, p))))
-	stop()
-
-	traefik := "Traefik: skipped: no image traefik:v3.7.3 on this engine (no registry to pull it from); with one, this scenario runs each strategy."
-	if _, _, err := c.ImageInspectWithRaw(context.Background(), "traefik:v3.7.3"); err == nil {
-		traefik = ""
-		for _, strategy := range []string{"wrr", "p2c", "leasttime"} {
-			rows = append(rows, mixedResult("Traefik v3, "+strategy, traefikRun(t, p, n, strategy)))
-		}
-	}
-
-	var lines []string
-	for _, r := range rows {
-		lines = append(lines, fmt.Sprintf("| %s | %.1f ms | %.1f ms | %.0f ms | %.4f |", r.name, r.fastP50, r.fastP99, r.slowP99, r.success))
-	}
-	ratio := rows[0].fastP99 / rows[1].fastP99
-	record("S2 fast p99, rscale's default (ms)", rows[0].fastP99)
-	return fmt.Sprintf(`## S2 mixed load
-
-%d R processes; open loop at half their capacity (%d requests/s) for %s: 90 %% GET /fast,
-10 %% GET /sleep?seconds=1.
-
-| balancer | fast p50 | fast p99 | slow p99 | success |
-|---|---|---|---|---|
-%s
-
-%s
-
-Target: rscale's default fast p99 ≤ ⅕ of round robin's: %s (ratio %.3f).
-`, n, mixedLoad("", n, p).Rate, p.s2Run, strings.Join(lines, "\n"), traefik, verdict(ratio <= 0.2), ratio)
-}
-
-// traefikRun deploys the sleep API behind Traefik with the strategy and sends S2's load.
-func traefikRun(t *testing.T, p benchParams, n int, strategy string) *loadgen.Report {
-	tp := newProject(t, "sleep", "rscale-bench-traefik", "--replicas", strconv.Itoa(n), "--proxy", "traefik",
-		"--proxy-image", "traefik:v3.7.3", "--strategy", strategy)
-	mustRscale(t, "deploy", tp.dir, "--timeout", "15m")
-	served(t, tp, "/fast")
-	defer mustRscale(t, "down", tp.dir)
-	return load(t, mixedLoad(tp.url(""), n, p))
 }
 
 // startServe runs rscale serve in-process on the project and returns its address.

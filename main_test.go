@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rscale/rscale/cmd"
+	"github.com/rscale/rscale/internal/k8sharness"
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/engine/enginetest"
@@ -22,7 +23,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(k8sharness.Wrap(m), map[string]func(){
 		"rscale": func() { os.Exit(rscaleMain()) },
 	})
 }

@@ -42,7 +42,7 @@ func runBuild(ctx context.Context, env Env, o buildOptions) error {
 	if err := stack.CheckImages(p); err != nil {
 		return fmt.Errorf("%s: %w", o.path(), err)
 	}
-	return withBackend(ctx, env, func(b backend.Backend) error {
+	return o.withBackend(ctx, env, func(b backend.Backend) error {
 		built, err := b.Build(ctx, p, backend.BuildOptions{Progress: env.ErrOut, Verbose: o.verbose})
 		if err != nil {
 			return err

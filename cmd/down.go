@@ -41,7 +41,7 @@ func runDown(ctx context.Context, env Env, o downOptions) error {
 	if err != nil {
 		return err
 	}
-	return withBackend(ctx, env, func(b backend.Backend) error {
+	return o.withBackend(ctx, env, func(b backend.Backend) error {
 		removed, err := b.Down(ctx, name, backend.DownOptions{Timeout: o.timeout, Progress: env.ErrOut})
 		if err == nil && !removed {
 			fmt.Fprintf(env.ErrOut, "nothing to remove: stack %s is not deployed\n", name)

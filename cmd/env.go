@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/docker/docker/client"
+
 	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/kube"
 	"github.com/rscale/rscale/pkg/swarm"
 )
 
@@ -43,8 +46,25 @@ func DefaultBackends(_ context.Context, o backend.Options) (backend.Backend, err
 	switch o.Target {
 	case "", backend.TargetSwarm:
 		return swarm.NewBackend(func(ctx context.Context) (engine.API, error) { return connectDocker(ctx, o) }), nil
+	case backend.TargetKubernetes:
+		// Images are still built, and pushed, by the Docker engine: the one the docker CLI
+		// would use (--context names the kubeconfig's context here).
+		docker := backend.Options{Notices: o.Notices}
+		pusher := func(ctx context.Context) (kube.Pusher, error) {
+			api, err := connectDocker(ctx, docker)
+			if err != nil {
+				return nil, err
+			}
+			c, ok := api.(*client.Client)
+			if !ok {
+				return nil, fmt.Errorf("pushing images needs the Docker engine")
+			}
+			return kube.DockerPusher(c), nil
+		}
+		return kube.NewBackend(kube.ConnectOptions{Kubeconfig: o.Kubeconfig, Context: o.Context, Namespace: o.Namespace},
+			swarm.NewBackend(func(ctx context.Context) (engine.API, error) { return connectDocker(ctx, docker) }), pusher), nil
 	default:
-		return nil, usageError{fmt.Errorf("unknown target %q: choose %s", o.Target, backend.TargetSwarm)}
+		return nil, usageError{fmt.Errorf("unknown target %q: choose %s or %s", o.Target, backend.TargetSwarm, backend.TargetKubernetes)}
 	}
 }
 

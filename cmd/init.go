@@ -1,11 +1,14 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rscale/rscale/pkg/project"
 	"github.com/rscale/rscale/pkg/scaffold"
@@ -18,6 +21,7 @@ type initOptions struct {
 	rVersion string
 	force    bool
 	dryRun   bool
+	refresh  bool // run by deploy: print only what changed
 }
 
 func newInitCmd(s Streams) *cobra.Command {
@@ -33,6 +37,7 @@ the R packages it uses and the R version it wants. It writes:
   .rscale/launch.R    starts the API on 0.0.0.0:$PORT with a health endpoint
   .rscale/install.R   installs the R packages while the image builds
   .rscale/healthcheck.sh  Docker's health check: answering, or busy but not stuck
+  .rscale/manifest.json   what init wrote (checksums) and the flags it was given
   rscale.yml          the stack: the API's replicas behind a reverse proxy
   haproxy.cfg         HAProxy: one request at a time per R process, the rest queued
 
@@ -40,21 +45,31 @@ HAProxy is the proxy unless you pass --proxy traefik; then Traefik is the edge a
 every request to HAProxy's queue. With --dashboard, init also generates the dashboard's
 password in .rscale/secrets/ (kept out of git and of the image).
 
-Existing files are kept unless you pass --force.`,
+In a folder init has written before, it refreshes: it creates missing files,
+updates the ones you have not edited, and keeps the ones you have, writing
+rscale's new version beside each as FILE.rscale-new. Flags given before are
+remembered. --force replaces your edits with rscale's version.`,
 		Example: `  rscale init
   rscale init path/to/api --replicas 4 --request-timeout 10m
   rscale init --proxy traefik --dashboard
   rscale init --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if o.Target == scaffold.TargetKubernetes && !c.Flags().Changed("proxy") {
+				o.Proxy = scaffold.ProxyHAProxy
+			}
 			o.dir = "."
 			if len(args) == 1 {
 				o.dir = args[0]
 			}
-			return runInit(s, o)
+			return runInit(s, c.Flags(), &o)
 		},
 	}
-	f := c.Flags()
+	registerInitFlags(c.Flags(), &o)
+	return c
+}
+
+func registerInitFlags(f *pflag.FlagSet, o *initOptions) {
 	f.StringVarP(&o.StackFile, "file", "f", o.StackFile, "name of the stack file to write")
 	f.StringVar(&o.StackName, "name", "", "stack name (default: the folder name, made Swarm-safe)")
 	f.StringVar(&o.Service, "service", o.Service, "name of the API's service in the stack")
@@ -74,14 +89,55 @@ Existing files are kept unless you pass --force.`,
 	f.StringVar(&o.HealthPath, "health-path", o.HealthPath, "path of the health endpoint the launcher adds")
 	f.StringVar(&o.CPUs, "cpus", "", "CPU limit per replica, such as 1 or 0.5 (default: none)")
 	f.StringVar(&o.Memory, "memory", "", "memory limit per replica, such as 512M (default: none)")
+	f.StringVar(&o.Target, "target", "", "engine rscale deploy uses: swarm or kubernetes (recorded in the stack file; kubernetes implies --proxy haproxy)")
 	f.StringVar(&o.Registry, "registry", "", "registry deploy pushes the images to, for a swarm of several nodes (host[:port][/path])")
 	f.StringVar(&o.CRAN, "cran", os.Getenv("RSCALE_CRAN"), "R package repository for the image: a URL, or a date such as 2024-06-03 for a dated snapshot (default: RSCALE_CRAN, else the base image's)")
-	f.BoolVar(&o.force, "force", false, "overwrite files that exist")
+	f.BoolVar(&o.force, "force", false, "replace your edits to the generated files with rscale's version")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be written, and write nothing")
-	return c
 }
 
-func runInit(s Streams, o initOptions) error {
+// notRecorded are the flags that say how this one run writes, not what it writes.
+var notRecorded = map[string]bool{"force": true, "dry-run": true, "help": true}
+
+// replayFlags sets the flags an earlier init recorded that this run does not give, so a
+// refresh renders what the user chose then. It returns the flags to record now.
+func replayFlags(f *pflag.FlagSet, recorded map[string]string) (map[string]string, error) {
+	flags := map[string]string{}
+	f.Visit(func(flag *pflag.Flag) {
+		if !notRecorded[flag.Name] {
+			flags[flag.Name] = flag.Value.String()
+		}
+	})
+	for name, value := range recorded {
+		flag := f.Lookup(name)
+		if _, given := flags[name]; given || flag == nil || notRecorded[name] {
+			continue // given now, or a flag this rscale no longer has
+		}
+		if err := flag.Value.Set(value); err != nil {
+			return nil, fmt.Errorf("%s records --%s %q, which this rscale refuses (%v): run rscale init again with another --%s", scaffold.ManifestPath, name, value, err, name)
+		}
+		flags[name] = value
+	}
+	return flags, nil
+}
+
+// runInit renders and writes the files. f's flags are bound to o's fields, so the flags
+// replayed from the manifest land in o.
+func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
+	var m *scaffold.Manifest
+	if info, err := os.Stat(o.dir); err == nil && info.IsDir() { // else project.Load says what is wrong
+		if m, err = scaffold.ReadManifest(o.dir); err != nil && !o.force {
+			return err
+		}
+	}
+	var recorded map[string]string
+	if m != nil {
+		recorded = m.Flags
+	}
+	flags, err := replayFlags(f, recorded)
+	if err != nil {
+		return usageError{err}
+	}
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -111,20 +167,81 @@ func runInit(s Streams, o initOptions) error {
 			return err
 		}
 	}
-	if err := scaffold.Write(o.dir, files, o.force); err != nil {
+	outcomes, err := scaffold.Write(o.dir, files, scaffold.WriteOptions{Force: o.force, Version: Version(), Flags: flags})
+	if err != nil {
 		return err
 	}
-	if err := scaffold.WriteSecrets(o.dir, secrets); err != nil {
-		return err
+	// The dashboard's password is no generated file: it stays out of the manifest, and
+	// DashboardSecrets keeps the one the folder has.
+	for _, f := range secrets {
+		action := scaffold.Created
+		if old, err := os.ReadFile(filepath.Join(o.dir, f.Path)); err == nil {
+			action = scaffold.Updated
+			if bytes.Equal(old, f.Data) {
+				action = scaffold.Unchanged
+			}
+		}
+		if action != scaffold.Unchanged {
+			if err := scaffold.WriteSecrets(o.dir, []scaffold.File{f}); err != nil {
+				return err
+			}
+		}
+		outcomes = append(outcomes, scaffold.Outcome{Path: f.Path, Action: action})
 	}
-	fmt.Fprintf(s.ErrOut, "Plumber API %s: %d endpoint(s), R %s (%s), packages: %s\n",
-		p.API.Entrypoint, len(p.API.Endpoints), p.RVersion, p.RVersionSource, strings.Join(p.Packages, ", "))
-	for _, f := range append(files, secrets...) {
-		fmt.Fprintf(s.Out, "wrote %s\n", f.Path)
+	if !o.refresh {
+		fmt.Fprintf(s.ErrOut, "Plumber API %s: %d endpoint(s), R %s (%s), packages: %s\n",
+			p.API.Entrypoint, len(p.API.Endpoints), p.RVersion, p.RVersionSource, strings.Join(p.Packages, ", "))
 	}
-	if o.Dashboard {
+	var kept []string
+	for _, f := range outcomes {
+		switch {
+		case f.Action == scaffold.Kept:
+			kept = append(kept, f.Path)
+			fmt.Fprintf(s.Out, "kept your edit %s (rscale's version: %s%s)\n", f.Path, f.Path, scaffold.NewSuffix)
+		case f.Action == scaffold.Overwritten:
+			fmt.Fprintf(s.Out, "overwrote your edit %s (--force)\n", f.Path)
+		case !o.refresh || f.Action != scaffold.Unchanged:
+			fmt.Fprintf(s.Out, "%s %s\n", f.Action, f.Path)
+		}
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(s.ErrOut, "You edited %s: your version is kept, and rscale's new one is beside it as %s. "+
+			"Merge what you need from it, or run `rscale init %s --force` to take rscale's version.\n",
+			strings.Join(kept, ", "), strings.Join(withSuffix(kept, scaffold.NewSuffix), ", "), o.dir)
+	}
+	if o.Dashboard && !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Dashboard, once deployed: %s\n", stack.DashboardHint(o.DashboardURL(), scaffold.DashboardUser, scaffold.DashboardPasswordFile))
 	}
-	fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)
+	if !o.refresh {
+		fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)
+	}
+	return nil
+}
+
+func withSuffix(paths []string, suffix string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p + suffix
+	}
+	return out
+}
+
+// refreshGenerated brings the files init wrote in dir up to date with the project, as
+// `rscale init dir` would with the flags it recorded: endpoints, packages and the like
+// follow the code. Edited files are kept. A folder with no manifest is left alone.
+func refreshGenerated(s Streams, dir string) error {
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil // reading the stack file says what is wrong
+	}
+	m, err := scaffold.ReadManifest(dir)
+	if err != nil || m == nil {
+		return err
+	}
+	o := initOptions{Options: scaffold.DefaultOptions(), dir: dir, refresh: true}
+	f := pflag.NewFlagSet("init", pflag.ContinueOnError)
+	registerInitFlags(f, &o)
+	if err := runInit(Streams{In: s.In, Out: s.ErrOut, ErrOut: s.ErrOut}, f, &o); err != nil {
+		return fmt.Errorf("refreshing the files rscale init wrote: %w", err)
+	}
 	return nil
 }

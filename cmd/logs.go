@@ -43,7 +43,7 @@ func runLogs(ctx context.Context, env Env, o logsOptions) error {
 	if err != nil {
 		return err
 	}
-	return withBackend(ctx, env, func(b backend.Backend) error {
+	return o.withBackend(ctx, env, func(b backend.Backend) error {
 		return b.Logs(ctx, name, o.services, o.LogOptions, env.Out)
 	})
 }

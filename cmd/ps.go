@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,14 +47,16 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 		return err
 	}
 	var infos []backend.ServiceInfo
-	err = withBackend(ctx, env, func(b backend.Backend) error {
+	err = o.withBackend(ctx, env, func(b backend.Backend) error {
 		infos, err = b.Ps(ctx, name)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if !o.tasks {
+	// On Kubernetes the pods are what ps is for: always listed.
+	pods := o.onKubernetes(ctx)
+	if !o.tasks && !pods {
 		for i := range infos {
 			infos[i].Tasks = nil
 		}
@@ -69,6 +72,9 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 	if len(infos) == 0 {
 		fmt.Fprintf(env.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)
 		return nil
+	}
+	if pods {
+		return printPods(env.Streams, infos)
 	}
 	return printPs(env.Streams, name, infos, o.tasks)
 }
@@ -93,6 +99,34 @@ func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) e
 			for _, t := range i.Tasks {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.State, t.Desired, t.Node, t.Error)
 			}
+		}
+	}
+	return w.Flush()
+}
+
+// printPods is ps on Kubernetes: each Deployment, then each pod with its readiness,
+// restarts, age and node.
+func printPods(s Streams, infos []backend.ServiceInfo) error {
+	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SERVICE\tDESIRED\tPODS\tREADY\tIMAGE\tURL")
+	for _, i := range infos {
+		ready := 0
+		if i.Healthy != nil {
+			ready = *i.Healthy
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\n", i.Name, i.Desired, i.Running, ready, i.Image, strings.Join(i.Ports, ", "))
+	}
+	fmt.Fprintln(w, "\nPOD\tSTATUS\tREADY\tRESTARTS\tAGE\tNODE")
+	for _, i := range infos {
+		for _, t := range i.Tasks {
+			ready, restarts := false, int32(0)
+			if t.Ready != nil {
+				ready = *t.Ready
+			}
+			if t.Restarts != nil {
+				restarts = *t.Restarts
+			}
+			fmt.Fprintf(w, "%s\t%s\t%t\t%d\t%s\t%s\n", t.Name, t.State, ready, restarts, time.Since(t.Since).Round(time.Second), t.Node)
 		}
 	}
 	return w.Flush()

@@ -66,7 +66,7 @@ func runScale(ctx context.Context, env Env, o scaleOptions) error {
 			return usageError{err}
 		}
 	}
-	return withBackend(ctx, env, func(b backend.Backend) error {
+	return o.withBackend(ctx, env, func(b backend.Backend) error {
 		return b.Scale(ctx, name, targets, backend.ScaleOptions{Detach: o.detach, Timeout: o.timeout, Batch: o.batch, Progress: env.ErrOut})
 	})
 }

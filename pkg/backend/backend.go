@@ -52,14 +52,18 @@ type Versioner interface {
 
 // Options choose the engine a Factory makes a Backend for.
 type Options struct {
-	Target  string    // which engine: TargetSwarm (the default when empty)
+	Target  string    // which engine: TargetSwarm (the default when empty) or TargetKubernetes
 	Context string    // the engine's context (docker context, kubeconfig context); "" as the engine's CLI chooses
 	Notices io.Writer // where the backend says which engine it acts on, when not the local default
+	// Kubernetes: the kubeconfig file and namespace; "" as kubectl chooses (KUBECONFIG, the context's namespace).
+	Kubeconfig string
+	Namespace  string
 }
 
 // Targets a Factory may be asked for.
 const (
-	TargetSwarm = "swarm"
+	TargetSwarm      = "swarm"
+	TargetKubernetes = "kubernetes"
 )
 
 // Factory makes the Backend a command acts through. It must not connect yet.
@@ -90,7 +94,8 @@ type DeployOptions struct {
 	Progress      io.Writer     // build steps, changes and convergence
 	// Registry is where the built images are pushed, for every node to pull, and deployed
 	// from, pinned by digest; "" takes the stack file's (x-rscale: registry:).
-	Registry string
+	Registry    string
+	ServiceType string // Kubernetes: type of the proxy's Service (LoadBalancer, NodePort)
 }
 
 // DeployResult is what a deploy did.
@@ -134,6 +139,9 @@ type TaskInfo struct {
 	NodeID  string    `json:"node_id,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Since   time.Time `json:"since"`
+	// Kubernetes pods only: ready (in the Service) and how often a container restarted.
+	Ready    *bool  `json:"ready,omitempty"`
+	Restarts *int32 `json:"restarts,omitempty"`
 }
 
 // LogOptions choose which lines Logs shows.

@@ -32,7 +32,7 @@ func CheckMaxReplicas(targets []ScaleTarget, stack string, limits map[string]uin
 	for _, t := range targets {
 		short := names.Unscoped(stack, t.Service)
 		if limit, ok := limits[short]; ok && t.Replicas > limit {
-			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --max-replicas %d --force' and 'rscale deploy', then scale",
+			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --max-replicas %d' and 'rscale deploy', then scale",
 				t.Service, t.Replicas, limit, short, t.Replicas)
 		}
 	}

@@ -39,7 +39,7 @@ func TestLoadTestdataProjects(t *testing.T) {
 		endpoints  int
 	}{
 		{"echo", "plumber.R", []string{"plumber"}, DefaultRVersion, 3},
-		{"randomforest", "plumber.R", []string{"plumber", "randomForest"}, DefaultRVersion, 2},
+		{"randomforest", "plumber.R", []string{"plumber", "randomForest"}, DefaultRVersion, 3},
 		{"mounted", "entrypoint.R", []string{"jsonlite", "plumber"}, DefaultRVersion, 5},
 		{"renv", "plumber.R", []string{"jsonlite", "plumber", "renv"}, "4.3.2", 2},
 		{"description", "plumber.R", []string{"data.table", "plumber", "xml2"}, DefaultRVersion, 1},

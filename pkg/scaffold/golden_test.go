@@ -83,7 +83,7 @@ func writeCase(t *testing.T, c goldenCase) string {
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "testdata", "projects", c.project))); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, renderCase(t, c), false); err != nil {
+	if _, err := Write(dir, renderCase(t, c), WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if c.options().Dashboard {

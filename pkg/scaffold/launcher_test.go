@@ -104,7 +104,7 @@ func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, files, false); err != nil {
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	base := launch(t, dir)
@@ -126,7 +126,7 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, files, false); err != nil {
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	busy := filepath.Join(dir, "busy")
@@ -163,7 +163,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, files, false); err != nil {
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	base, r := launchProcess(t, dir)

@@ -28,6 +28,12 @@ const (
 	DefaultRImage       = "rocker/r-ver"
 )
 
+// Targets: the engines a stack file can be deployed on. The stack file records the one init was given.
+const (
+	TargetSwarm      = "swarm"
+	TargetKubernetes = "kubernetes"
+)
+
 // Services init puts beside the API: the proxy published on the node and, behind Traefik,
 // the HAProxy queue that gives each R process one request at a time.
 const (
@@ -58,6 +64,7 @@ type Options struct {
 	QueueTimeout time.Duration
 	CPUs         string // limit per replica, as docker accepts it ("1.5")
 	Memory       string // limit per replica, as docker accepts it ("512M")
+	Target       string // engine deploy uses unless told otherwise: "" (Swarm) or a Target* constant
 	Registry     string // where deploy pushes the images it builds (host[:port][/path]); "" for none
 	CRAN         string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
@@ -95,6 +102,14 @@ func (o Options) Validate() error {
 	}
 	if err := checkPort("--proxy-port", o.ProxyPort); err != nil {
 		return err
+	}
+	switch o.Target {
+	case "", TargetSwarm, TargetKubernetes:
+	default:
+		return fmt.Errorf("unknown --target %q: choose %s or %s", o.Target, TargetSwarm, TargetKubernetes)
+	}
+	if o.Target == TargetKubernetes && o.Proxy != ProxyHAProxy {
+		return fmt.Errorf("--target %s runs HAProxy in front of R: use --proxy %s", TargetKubernetes, ProxyHAProxy)
 	}
 	switch o.Proxy {
 	case ProxyTraefik, ProxyHAProxy:

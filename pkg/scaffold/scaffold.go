@@ -2,10 +2,7 @@ package scaffold
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -100,6 +97,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	}
 	d.XRscale = stackfile.Extension{
 		Stack:    stack,
+		Target:   o.Target,
 		Registry: o.Registry,
 		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
 		MaxReplicas:    map[string]uint64{o.Service: uint64(o.MaxReplicas)},
@@ -167,42 +165,6 @@ func render(name string, d data) ([]byte, error) {
 		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
 	return b.Bytes(), nil
-}
-
-// ExistsError lists files init would overwrite.
-type ExistsError struct{ Paths []string }
-
-func (e *ExistsError) Error() string {
-	return fmt.Sprintf("%s already exist(s): pass --force to overwrite, or --dry-run to see what would be written", strings.Join(e.Paths, ", "))
-}
-
-// Write writes files under dir. Unless force is set it first checks that none exists,
-// so it writes all of them or none.
-func Write(dir string, files []File, force bool) error {
-	if !force {
-		var existing []string
-		for _, f := range files {
-			_, err := os.Lstat(filepath.Join(dir, f.Path))
-			if err == nil {
-				existing = append(existing, f.Path)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("checking %s: %w", f.Path, err)
-			}
-		}
-		if len(existing) > 0 {
-			return &ExistsError{Paths: existing}
-		}
-	}
-	for _, f := range files {
-		path := filepath.Join(dir, f.Path)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-	}
-	return nil
 }
 
 func absolute(dir string) string {

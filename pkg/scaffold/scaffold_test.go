@@ -1,9 +1,6 @@
 package scaffold
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,30 +43,5 @@ func TestValidateRefusesBadOptions(t *testing.T) {
 	}
 	if err := DefaultOptions().Validate(); err != nil {
 		t.Errorf("the defaults do not validate: %v", err)
-	}
-}
-
-func TestWriteNeverOverwritesWithoutForce(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files := []File{{Path: ".rscale/launch.R", Data: []byte("new")}, {Path: "Dockerfile", Data: []byte("new")}}
-	err := Write(dir, files, false)
-	var exists *ExistsError
-	if !errors.As(err, &exists) || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("Write = %v, want an ExistsError suggesting --force", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".rscale", "launch.R")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Write wrote some files before refusing: %v", err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); string(got) != "mine" {
-		t.Errorf("Dockerfile was changed to %q", got)
-	}
-	if err := Write(dir, files, true); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); string(got) != "new" {
-		t.Errorf("with force, Dockerfile is %q", got)
 	}
 }

@@ -22,6 +22,7 @@ const ExtensionKey = "x-rscale"
 // not written.
 type Extension struct {
 	Stack       string            `mapstructure:"stack"`
+	Target      string            `mapstructure:"target" doc:"Where rscale deploy puts the stack (--target swarm|kubernetes overrides it)."`
 	MaxReplicas map[string]uint64 `mapstructure:"max_replicas" doc:"haproxy.cfg has room for this many replicas: rscale scale refuses more."`
 	Registry    string            `mapstructure:"registry" doc:"rscale deploy pushes the images it builds here, for every node to pull (--registry)."`
 	// The timeouts init wrote into haproxy.cfg, the health check and Traefik's flags.

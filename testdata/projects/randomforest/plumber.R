@@ -9,6 +9,7 @@ model <- readRDS("model.rds")
 #* @param hp Gross horsepower
 #* @param wt Weight (1000 lbs)
 #* @get /prediction
+#* @post /prediction
 function(mpg = 21, disp = 160, hp = 110, wt = 2.62) {
   car <- data.frame(mpg = as.numeric(mpg), disp = as.numeric(disp),
                     hp = as.numeric(hp), wt = as.numeric(wt))

@@ -1,0 +1,98 @@
+package kube
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/rscale/rscale/internal/golden"
+	"github.com/rscale/rscale/pkg/project"
+	"github.com/rscale/rscale/pkg/scaffold"
+	"github.com/rscale/rscale/pkg/stack"
+)
+
+// initProject copies an example project and writes what `rscale init --target kubernetes` writes.
+func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*types.Project, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "testdata", "projects", name))); err != nil {
+		t.Fatal(err)
+	}
+	p, err := project.Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := scaffold.DefaultOptions()
+	o.Target, o.Proxy = scaffold.TargetKubernetes, scaffold.ProxyHAProxy
+	if change != nil {
+		change(&o)
+	}
+	files, err := scaffold.Render(p, o, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scaffold.Write(dir, files, scaffold.WriteOptions{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	proj, err := stack.Load(context.Background(), filepath.Join(dir, "rscale.yml"), "rscale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := stack.ReadExtension(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Target != scaffold.TargetKubernetes {
+		t.Errorf("x-rscale target %q, want kubernetes", ext.Target)
+	}
+	return proj, ext.Stack
+}
+
+// exampleProjects are the projects in testdata/projects, each with init's options for it.
+var exampleProjects = map[string]func(*scaffold.Options){
+	"description": nil,
+	"echo":        func(o *scaffold.Options) { o.Dashboard = true },
+	"mounted":     func(o *scaffold.Options) { o.Service = "users_api" },
+	"randomforest": func(o *scaffold.Options) {
+		o.CPUs, o.Memory, o.ProxyPort, o.Replicas = "1", "512M", 8080, 3
+	},
+	"renv":  nil,
+	"sleep": nil,
+}
+
+func TestGoldenObjects(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("..", "..", "testdata", "projects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		change, ok := exampleProjects[e.Name()]
+		if !ok {
+			t.Errorf("testdata/projects/%s has no case here: add it to exampleProjects", e.Name())
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			p, name := initProject(t, e.Name(), change)
+			objs, err := Build(p, name, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := YAML(objs.All())
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Assert(t, filepath.Join("..", "..", "testdata", "golden", "kubernetes", e.Name()+".yaml"), out)
+		})
+	}
+}
+
+func TestAdaptHAProxyRefusesAForeignConfig(t *testing.T) {
+	_, _, err := AdaptHAProxy("global\n    maxconn 10\n")
+	if err == nil || !strings.Contains(err.Error(), "rscale init --force --target kubernetes") {
+		t.Errorf("got %v", err)
+	}
+}
