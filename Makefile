@@ -24,7 +24,7 @@ install:
 # -p 1: one package at a time, so the timing tests of one do not share the CPUs with the
 # end-to-end tests of another.
 test: lint
-	BENCH_QUICK=1 $(GO) test -p 1 -count=1 -timeout 35m ./...
+	BENCH_QUICK=1 $(GO) test -p 1 -count=1 -timeout 50m ./...
 
 # Every benchmark scenario in full, on this machine's Docker engine; writes $(BENCH_REPORT).
 BENCH_REPORT ?= $(CURDIR)/bin/bench/REPORT.md
