@@ -125,12 +125,12 @@ func waitServing(t *testing.T, base string, n int) {
 // one request per R process at a time on 1 and 3 replicas, scale with progress, ps and logs
 // of every pod, down and a second down.
 func TestE2EKubeLifecycle(t *testing.T) {
-	p := newKubeProject(t, "randomforest", "i12-rf", "--replicas", "1")
+	p := newKubeProject(t, "randomforest", "e2e-kube-rf", "--replicas", "1")
 	start := time.Now()
 	r := p.must(t, "deploy", p.dir)
 	t.Logf("deploy (build, push, apply, rollout) took %s", time.Since(start))
 	base := deployedURL(t, r)
-	for _, want := range []string{"applied deployments/i12-rf-model-server", "model_server  1/1 ready, rolled out", "proxy  1/1 ready, rolled out"} {
+	for _, want := range []string{"applied deployments/e2e-kube-rf-model-server", "model_server  1/1 ready, rolled out", "proxy  1/1 ready, rolled out"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("deploy's progress lacks %q", want)
 		}
@@ -265,7 +265,7 @@ func kubeLoad(base string, paths ...string) (stop func() (ok, failed int64, errs
 // A change to plumber.R rolls out under load with no failed request; a version that never
 // becomes ready is rolled back, and deploy says so and exits non-zero.
 func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
-	p := newKubeProject(t, "randomforest", "i12-update", "--replicas", "2")
+	p := newKubeProject(t, "randomforest", "e2e-kube-update", "--replicas", "2")
 	base := deployedURL(t, p.must(t, "deploy", p.dir))
 	waitServing(t, base, 2)
 
@@ -302,7 +302,7 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	image := p.cluster.Kubectl(t, "get", "deployment", "i12-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+	image := p.cluster.Kubectl(t, "get", "deployment", "e2e-kube-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
 
 	// R stops at once: the new pods never listen, so never become ready.
 	if err := os.WriteFile(filepath.Join(p.dir, "plumber.R"), []byte("stop(\"this version is broken\")\n"+changed), 0o644); err != nil {
@@ -319,7 +319,7 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 			t.Errorf("deploy's error lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	after := p.cluster.Kubectl(t, "get", "deployment", "i12-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+	after := p.cluster.Kubectl(t, "get", "deployment", "e2e-kube-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
 	if after != image {
 		t.Errorf("after the rollback the Deployment runs %s, want the previous %s", after, image)
 	}
@@ -331,15 +331,15 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 
 // What deploy --dry-run prints is what the API server accepts, in a restricted namespace.
 func TestE2EKubeDryRunAcceptedByServer(t *testing.T) {
-	p := newKubeProject(t, "randomforest", "i12-dryrun")
+	p := newKubeProject(t, "randomforest", "e2e-kube-dryrun")
 	out := p.must(t, "deploy", p.dir, "--dry-run", "-o", "yaml").stdout
 	file := filepath.Join(t.TempDir(), "objects.yaml")
 	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := p.cluster.Kubectl(t, "apply", "--server-side", "--field-manager=rscale", "--dry-run=server", "-n", p.namespace, "-f", file)
-	for _, want := range []string{"configmap/i12-dryrun-proxy", "service/i12-dryrun-model-server", "service/i12-dryrun-proxy",
-		"poddisruptionbudget.policy/i12-dryrun-model-server", "deployment.apps/i12-dryrun-model-server", "deployment.apps/i12-dryrun-proxy"} {
+	for _, want := range []string{"configmap/e2e-kube-dryrun-proxy", "service/e2e-kube-dryrun-model-server", "service/e2e-kube-dryrun-proxy",
+		"poddisruptionbudget.policy/e2e-kube-dryrun-model-server", "deployment.apps/e2e-kube-dryrun-model-server", "deployment.apps/e2e-kube-dryrun-proxy"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("server-side dry run: no %s in\n%s", want, got)
 		}
@@ -351,14 +351,14 @@ func TestE2EKubeDryRunAcceptedByServer(t *testing.T) {
 
 // The error cases, each with its message.
 func TestE2EKubeErrors(t *testing.T) {
-	p := newKubeProject(t, "echo", "i12-errors")
+	p := newKubeProject(t, "echo", "e2e-kube-errors")
 
 	t.Run("image the nodes cannot pull", func(t *testing.T) {
-		p.edit(t, "rscale.yml", `image: "i12-errors/model_server:latest"`, `image: "`+p.cluster.Registry+`/i12-errors/absent:1"`)
+		p.edit(t, "rscale.yml", `image: "e2e-kube-errors/model_server:latest"`, `image: "`+p.cluster.Registry+`/e2e-kube-errors/absent:1"`)
 		start := time.Now()
 		// --registry: the proxy's image is pushed, so only the API's cannot be pulled.
 		r := p.rscale(t, "deploy", p.dir, "--no-build", "--timeout", "3m")
-		if r.code == 0 || !strings.Contains(r.stderr, "cannot pull image "+p.cluster.Registry+"/i12-errors/absent:1") {
+		if r.code == 0 || !strings.Contains(r.stderr, "cannot pull image "+p.cluster.Registry+"/e2e-kube-errors/absent:1") {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
 		if took := time.Since(start); took > time.Minute {
@@ -367,14 +367,14 @@ func TestE2EKubeErrors(t *testing.T) {
 		p.must(t, "down", p.dir)
 	})
 	t.Run("unknown namespace", func(t *testing.T) {
-		r := rscale(t, "ps", p.dir, "--namespace", "i12-nowhere")
-		if r.code != 1 || !strings.Contains(r.stderr, `namespace "i12-nowhere" does not exist`) {
+		r := rscale(t, "ps", p.dir, "--namespace", "no-such-namespace")
+		if r.code != 1 || !strings.Contains(r.stderr, `namespace "no-such-namespace" does not exist`) {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
 	})
 	t.Run("unknown context", func(t *testing.T) {
-		r := rscale(t, "ps", p.dir, "--context", "i12-elsewhere")
-		if r.code != 1 || !strings.Contains(r.stderr, `context "i12-elsewhere" is not in the kubeconfig`) {
+		r := rscale(t, "ps", p.dir, "--context", "no-such-context")
+		if r.code != 1 || !strings.Contains(r.stderr, `context "no-such-context" is not in the kubeconfig`) {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
 	})

@@ -23,20 +23,20 @@ func TestE2ELongRequests(t *testing.T) {
 	// The two stacks mostly wait on R's Sys.sleep, so they share the CPUs well: run together.
 	t.Run("health checks shortened", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "i9a-long-quick", true, "--replicas", "2")
+		p := setupProject(t, "sleep", "rscale-e2e-long-quick", true, "--replicas", "2")
 		// A replica's own check runs every 2 s here: 15 of them see R busy during one request.
 		longRequestScenario(t, c, p, 30*time.Second)
 	})
 	t.Run("health checks as generated", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "i9a-long-generated", false, "--replicas", "2")
+		p := setupProject(t, "sleep", "rscale-e2e-long-generated", false, "--replicas", "2")
 		// Longer than a healthy replica's check period (51 s), so that its check sees R busy,
 		// and than three of HAProxy's (2 s); shorter than request's one-minute client timeout.
 		longRequestScenario(t, c, p, 55*time.Second)
 	})
 	t.Run("queue timeout", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "i9a-queue-timeout", true, "--replicas", "1", "--queue-timeout", "3s")
+		p := setupProject(t, "sleep", "rscale-e2e-queue-timeout", true, "--replicas", "1", "--queue-timeout", "3s")
 		mustRscale(t, "deploy", p.dir)
 		served(t, p, "/fast")
 		long := make(chan response, 1)

@@ -193,7 +193,7 @@ func TestE2EMultinode(t *testing.T) {
 	m := startMultinode(t)
 	t.Setenv("DOCKER_HOST", m.host(1))
 
-	p := mnProject{setupProject(t, "echo", "i11-mn-echo", true, "--replicas", "3", "--dashboard"), m}
+	p := mnProject{setupProject(t, "echo", "rscale-e2e-mn-echo", true, "--replicas", "3", "--dashboard"), m}
 	// One-second requests, for the concurrency and node-loss checks; HAProxy routes every path.
 	p.edit(t, "plumber.R", "#* Plot a histogram", "#* @get /sleep\nfunction(seconds = 1) {\n  Sys.sleep(as.numeric(seconds))\n  list(host = Sys.info()[[\"nodename\"]])\n}\n\n#* Plot a histogram")
 	service := p.stack + "_model_server"
@@ -269,7 +269,7 @@ func TestE2EMultinode(t *testing.T) {
 	})
 
 	t.Run("no registry, no half-deploy", func(t *testing.T) {
-		q := mnProject{setupProject(t, "echo", "i11-mn-noreg", true, "--replicas", "2"), m}
+		q := mnProject{setupProject(t, "echo", "rscale-e2e-mn-noreg", true, "--replicas", "2"), m}
 		r := rscale(t, "deploy", q.dir)
 		if r.code == 0 {
 			t.Fatal("deploying to 3 nodes without a registry succeeded")

@@ -12,7 +12,7 @@ import (
 // test's shorter health checks in rscale.yml).
 func TestE2ERoutesFollowTheCode(t *testing.T) {
 	needEngine(t)
-	p := newProject(t, "sleep", "i9b-e2e-routes")
+	p := newProject(t, "sleep", "rscale-e2e-routes")
 	mustRscale(t, "deploy", p.dir)
 	served(t, p, "/fast")
 	if r, err := request("GET", p.url("/new"), "", ""); err != nil || r.status != http.StatusNotFound {

@@ -15,7 +15,7 @@ import (
 // ones, one per slot), and every one is healthy at the end. How fast is for make bench (S4).
 func TestE2EScaleUpRestartsNothing(t *testing.T) {
 	c := needEngine(t)
-	p := setupProject(t, "sleep", "i13-e2e-scale", false, "--replicas", "2")
+	p := setupProject(t, "sleep", "rscale-e2e-scale", false, "--replicas", "2")
 	mustRscale(t, "deploy", p.dir)
 	service := p.stack + "_model_server"
 

@@ -35,7 +35,7 @@ func traefikImage(t *testing.T) string {
 func TestE2ETraefik(t *testing.T) {
 	image := traefikImage(t)
 	c := needEngine(t)
-	p := setupProject(t, "sleep", "i9a-traefik", true, "--replicas", "2", "--proxy", "traefik",
+	p := setupProject(t, "sleep", "rscale-e2e-traefik", true, "--replicas", "2", "--proxy", "traefik",
 		"--proxy-image", image, "--queue-image", testHAProxyImage, "--dashboard")
 
 	t.Run("long requests", func(t *testing.T) {
