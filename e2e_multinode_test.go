@@ -77,27 +77,7 @@ func (p mnProject) served(t *testing.T, path string) response {
 // proxyServersUp waits until HAProxy's statistics (--dashboard, on the manager) show n replicas up.
 func (p mnProject) proxyServersUp(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	up := -1
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s:8404/;csv", p.m.addr(1)), nil)
-		if resp, err := p.m.http.Do(req); err == nil {
-			data, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			up = 0
-			for _, line := range strings.Split(string(data), "\n") {
-				fields := strings.Split(line, ",")
-				if len(fields) > 17 && fields[0] == "model_server" && strings.HasPrefix(fields[1], "replica") && fields[17] == "UP" {
-					up++
-				}
-			}
-			if up == n {
-				return
-			}
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("HAProxy shows %d replicas up, want %d", up, n)
+	waitServersUp(t, n, p.m.http, fmt.Sprintf("http://%s:8404/;csv", p.m.addr(1)))
 }
 
 // psInfo is what rscale ps -o json says of one service.

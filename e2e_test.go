@@ -490,9 +490,16 @@ var dashboardPassword struct {
 	value string
 }
 
-// waitProxyServers waits until HAProxy's statistics (published on 8404 with --dashboard)
-// show n replicas up: the proxy finds replicas through Docker's DNS and checks them first.
+// waitProxyServers waits until HAProxy's statistics (published on this machine's port 8404
+// with --dashboard) show n replicas up.
 func waitProxyServers(t *testing.T, n int) {
+	t.Helper()
+	waitServersUp(t, n, &http.Client{Timeout: 10 * time.Second}, "http://127.0.0.1:8404/;csv")
+}
+
+// waitServersUp waits until the HAProxy statistics CSV at url, asked as the dashboard's user,
+// show n replicas up: the proxy finds replicas through Docker's DNS and checks them first.
+func waitServersUp(t *testing.T, n int, c *http.Client, url string) {
 	t.Helper()
 	dashboardPassword.Lock()
 	password := dashboardPassword.value
@@ -500,7 +507,7 @@ func waitProxyServers(t *testing.T, n int) {
 	deadline := time.Now().Add(time.Minute)
 	up := -1
 	for time.Now().Before(deadline) {
-		if r, err := stats(password); err == nil && r.status == 200 {
+		if r, err := stats(c, url, password); err == nil && r.status == 200 {
 			up = 0
 			for _, line := range strings.Split(string(r.body), "\n") {
 				fields := strings.Split(line, ",")
@@ -517,14 +524,13 @@ func waitProxyServers(t *testing.T, n int) {
 	t.Fatalf("HAProxy shows %d replicas up, want %d", up, n)
 }
 
-// stats asks HAProxy's statistics page for its CSV, as the dashboard's user.
-func stats(password string) (response, error) {
-	req, err := http.NewRequest("GET", "http://127.0.0.1:8404/;csv", nil)
+// stats asks HAProxy's statistics page at url for its CSV, as the dashboard's user.
+func stats(c *http.Client, url, password string) (response, error) {
+	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		return response{}, err
 	}
 	req.SetBasicAuth("rscale", password)
-	c := http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
 		return response{}, err
