@@ -16,7 +16,6 @@ import (
 	"strconv"
 
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/engine"
@@ -137,13 +136,9 @@ func servicesOf(ctx context.Context, api engine.API, namespace string) (map[stri
 }
 
 func ensureNetworks(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) error {
-	list, err := api.NetworkList(ctx, network.ListOptions{})
+	have, err := networkNames(ctx, api)
 	if err != nil {
-		return fmt.Errorf("listing networks: %w", err)
-	}
-	have := map[string]bool{}
-	for _, n := range list {
-		have[n.Name] = true
+		return err
 	}
 	for _, n := range spec.Networks {
 		if have[n.Name] {

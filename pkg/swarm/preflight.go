@@ -22,13 +22,9 @@ func checkExternalNetworks(ctx context.Context, api engine.API, spec *stack.Spec
 	if len(external) == 0 {
 		return nil
 	}
-	list, err := api.NetworkList(ctx, network.ListOptions{})
+	have, err := networkNames(ctx, api)
 	if err != nil {
-		return fmt.Errorf("listing networks: %w", err)
-	}
-	have := map[string]bool{}
-	for _, n := range list {
-		have[n.Name] = true
+		return err
 	}
 	for _, name := range external {
 		if !have[name] {
@@ -36,4 +32,17 @@ func checkExternalNetworks(ctx context.Context, api engine.API, spec *stack.Spec
 		}
 	}
 	return nil
+}
+
+// networkNames lists the names of the networks the engine has.
+func networkNames(ctx context.Context, api engine.API) (map[string]bool, error) {
+	list, err := api.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing networks: %w", err)
+	}
+	have := make(map[string]bool, len(list))
+	for _, n := range list {
+		have[n.Name] = true
+	}
+	return have, nil
 }
