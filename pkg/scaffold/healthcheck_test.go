@@ -1,19 +1,23 @@
 package scaffold
 
 import (
+	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // healthScript renders the generated health check into a folder and returns a runner for it,
-// with its state file in that folder; a Go server stands in for R.
-func healthScript(t *testing.T, port int, pause string) func() (time.Duration, error) {
+// with its state file and READY_FIFO in that folder (ready tells its path); a Go server
+// stands in for R.
+func healthScript(t *testing.T, port int, pause string) (check func() (time.Duration, error), ready string) {
 	t.Helper()
 	need(t, "curl")
 	dir := t.TempDir()
@@ -25,14 +29,29 @@ func healthScript(t *testing.T, port int, pause string) func() (time.Duration, e
 	if err := os.WriteFile(script, out, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	ready = filepath.Join(dir, "ready")
 	return func() (time.Duration, error) {
 		cmd := exec.Command("sh", script)
-		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HEALTH_PATH=/healthz",
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HEALTH_PATH=/healthz", "READY_FIFO="+ready,
 			"BUSY_FILE="+filepath.Join(dir, "busy"), "HEALTH_STATE="+filepath.Join(dir, "healthy"), "HEALTH_PAUSE="+pause)
 		began := time.Now()
 		err := cmd.Run()
 		return time.Since(began), err
+	}, ready
+}
+
+// holdOpen does what the launcher does once R serves: it holds the FIFO at path open, creating
+// it if need be, until the test ends.
+func holdOpen(t *testing.T, path string) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o644); err != nil && !errors.Is(err, fs.ErrExist) {
+		t.Fatal(err)
 	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
 }
 
 // serveHealth answers /healthz with code on a listener.
@@ -43,11 +62,12 @@ func serveHealth(t *testing.T, l net.Listener, code *int) {
 	t.Cleanup(func() { srv.Close() })
 }
 
-// A replica that does not listen yet: the check waits until it does, then passes, rather than
-// fail and leave the replica unhealthy for another Docker interval.
-func TestHealthCheckWaitsForRToListen(t *testing.T) {
+// A replica whose R does not serve yet: the check waits until the launcher holds READY_FIFO
+// open, then passes, rather than fail and leave the replica unhealthy for another Docker
+// interval.
+func TestHealthCheckWaitsForRToServe(t *testing.T) {
 	port := freePort(t)
-	check := healthScript(t, port, "0")
+	check, ready := healthScript(t, port, "0")
 	code := http.StatusOK
 	go func() {
 		time.Sleep(time.Second)
@@ -57,9 +77,10 @@ func TestHealthCheckWaitsForRToListen(t *testing.T) {
 			return
 		}
 		serveHealth(t, l, &code)
+		holdOpen(t, ready)
 	}()
 	if took, err := check(); err != nil || took < time.Second {
-		t.Errorf("check of a replica that listens after 1 s: %v after %s, want a pass after it listens", err, took)
+		t.Errorf("check of a replica that serves after 1 s: %v after %s, want a pass once it serves", err, took)
 	}
 }
 
@@ -72,7 +93,8 @@ func TestHealthCheckPausesOnlyAfterAPass(t *testing.T) {
 	}
 	code := http.StatusOK
 	serveHealth(t, l, &code)
-	check := healthScript(t, l.Addr().(*net.TCPAddr).Port, "2")
+	check, ready := healthScript(t, l.Addr().(*net.TCPAddr).Port, "2")
+	holdOpen(t, ready)
 	if took, err := check(); err != nil || took >= 2*time.Second {
 		t.Fatalf("first check: %v after %s, want a pass without a pause", err, took)
 	}

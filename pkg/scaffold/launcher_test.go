@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,12 +130,12 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	if _, err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	busy := filepath.Join(dir, "busy")
-	base := launch(t, dir, "BUSY_FILE="+busy)
+	busy, ready := filepath.Join(dir, "busy"), filepath.Join(dir, "ready")
+	base := launch(t, dir, "BUSY_FILE="+busy, "READY_FIFO="+ready)
 	check := func(requestTimeout string) error {
 		cmd := exec.Command("sh", filepath.Join(dir, ".rscale", "healthcheck.sh"))
 		cmd.Env = append(os.Environ(), "PORT="+base[strings.LastIndex(base, ":")+1:], "HEALTH_PATH=/healthz",
-			"BUSY_FILE="+busy, "REQUEST_TIMEOUT="+requestTimeout,
+			"BUSY_FILE="+busy, "READY_FIFO="+ready, "REQUEST_TIMEOUT="+requestTimeout,
 			"HEALTH_STATE="+filepath.Join(dir, "healthy"), "HEALTH_PAUSE=0")
 		return cmd.Run()
 	}
@@ -148,6 +149,53 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	}
 	if err := check("1"); err == nil {
 		t.Error("R busy with a request older than REQUEST_TIMEOUT: the health check passed")
+	}
+}
+
+// The health check of a starting replica waits on opening READY_FIFO: the open blocks until
+// R serves, returns at once while R lives, and blocks again once R is gone.
+func TestLauncherHoldsReadyFIFOOpenWhileRServes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte("#* @get /x\nfunction() 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ready := filepath.Join(dir, "ready")
+	if err := syscall.Mkfifo(ready, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opened := func() chan error {
+		done := make(chan error, 1)
+		go func() { done <- exec.CommandContext(t.Context(), "sh", "-c", `: < "$0"`, ready).Run() }()
+		return done
+	}
+	waiting := opened()
+	select {
+	case err := <-waiting:
+		t.Fatalf("opening READY_FIFO before R started returned (%v), want it to wait", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	_, r := launchProcess(t, dir, "READY_FIFO="+ready)
+	if err := <-waiting; err != nil {
+		t.Fatalf("opening READY_FIFO while R serves: %v", err)
+	}
+	if err := <-opened(); err != nil {
+		t.Fatalf("opening READY_FIFO again while R serves: %v", err)
+	}
+	if err := r.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = r.Wait()
+	select {
+	case err := <-opened():
+		t.Errorf("opening READY_FIFO after R was killed returned (%v), want it to wait", err)
+	case <-time.After(time.Second):
 	}
 }
 

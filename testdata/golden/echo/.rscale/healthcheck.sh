@@ -8,7 +8,7 @@
 #
 # When it runs: Docker starts this script 1 s after its last run ended, and each run costs the
 # engine about 80 ms of CPU (an exec in the container) whatever the script does. So a new
-# replica is checked as soon as R listens, and is healthy the moment it answers; a replica
+# replica is checked as soon as R serves, and is healthy the moment it answers; a replica
 # that passed its last check waits HEALTH_PAUSE seconds here before the next one, so idle
 # replicas cost little. Once a check fails, the next ones run at once, and three failures in
 # a row make the replica unhealthy: a stuck R is found within about a minute.
@@ -25,29 +25,17 @@ passed() {
   exit 0
 }
 
-# Whether R listens on PORT, read from /proc/net without starting a process.
-listening() {
-  port=$(printf ':%04X' "$PORT")
-  for table in /proc/net/tcp /proc/net/tcp6; do
-    [ -r "$table" ] || continue
-    while read -r _ local _ st _; do
-      [ "$st" = 0A ] && case "$local" in *"$port") return 0 ;; esac
-    done < "$table"
-  done
-  return 1
-}
-
 last=""
 [ -f "$state" ] && read -r last < "$state"
 if [ "$last" = "$boot" ]; then
   sleep "${HEALTH_PAUSE:-50}"
-else
-  # Starting, or failed last time: wait up to 50 s for R to listen.
-  waited=0
-  while ! listening && [ "$waited" -lt 200 ]; do
-    sleep 0.25
-    waited=$((waited + 1))
-  done
+elif [ -n "${READY_FIFO}" ]; then
+  # Starting, or failed last time: wait for R to serve. The launcher holds READY_FIFO open
+  # from then on, so opening it returns at once; until then the open blocks without using
+  # any CPU (polling costs processes, and a hundred replicas starting on two cores feel
+  # it). An R that never serves is ended by Docker's timeout, which counts as a failure.
+  [ -p "$READY_FIFO" ] || mkfifo "$READY_FIFO" 2>/dev/null
+  : < "$READY_FIFO"
 fi
 
 curl -fsS --max-time 3 "http://127.0.0.1:${PORT}${HEALTH_PATH}" > /dev/null

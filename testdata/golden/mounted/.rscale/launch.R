@@ -46,10 +46,25 @@ if (nzchar(busy_file)) {
 # starts, which pr_run() builds: they are added to the server as soon as it runs.
 alive_file <- tempfile("rscale-alive-")
 writeLines("ok", alive_file)
+# Once R serves, hold READY_FIFO open for as long as R lives: the health check
+# (.rscale/healthcheck.sh) waits on opening it, which returns the moment R serves, instead
+# of polling. Both create it if missing; should both do so at once, opening again finds it.
+ready_fifo <- Sys.getenv("READY_FIFO")
+ready <- NULL
+hold_open <- function(path) {
+  for (attempt in 1:2) {
+    con <- tryCatch(suppressWarnings(fifo(path, open = "w+")), error = function(e) e)
+    if (inherits(con, "connection")) return(con)
+  }
+  message("rscale: cannot open ", path, " (", conditionMessage(con), "): ",
+          "the health check will wait for its timeout before it asks R")
+  NULL
+}
 later::later(function() {
   for (server in httpuv::listServers()) {
     server$setStaticPath("/__rscale/alive" = httpuv::staticPath(alive_file, indexhtml = FALSE))
   }
+  if (nzchar(ready_fifo)) ready <<- hold_open(ready_fifo)
 })
 
 plumber::pr_run(api, host = host, port = port)
