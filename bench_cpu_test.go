@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -82,6 +83,9 @@ func watchCPU(t *testing.T, c *client.Client, port int, services ...string) *cpu
 		}
 		for _, ct := range list {
 			info, err := c.ContainerInspect(context.Background(), ct.ID)
+			if cerrdefs.IsNotFound(err) {
+				continue // a replica of a scale-down, removed since the list
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -61,6 +62,10 @@ func readHistory(path string) ([]benchRun, error) {
 func appendHistory(path string, run benchRun) error {
 	line, err := json.Marshal(run)
 	if err != nil {
+		return err
+	}
+	// The first full run on a machine makes the folder.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -188,5 +193,21 @@ func TestCompareRuns(t *testing.T) {
 	runs, err := readHistory(path)
 	if err != nil || len(runs) != 2 || runs[1].Figures["S1 new"] != 0.99 || !runs[0].Date.Equal(before.Date) {
 		t.Errorf("read back %+v, %v", runs, err)
+	}
+}
+
+// The first full run on a machine has no bin/bench yet: it starts the history there.
+func TestHistoryStartsInAFolderNotYetMade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bin", "bench", "history.jsonl")
+	if runs, err := readHistory(path); err != nil || len(runs) != 0 {
+		t.Fatalf("no history yet: %v, %v; want none and no error", runs, err)
+	}
+	run := benchRun{Version: "test", Figures: map[string]float64{"S4 scale up until all healthy (s)": 72.5}}
+	if err := appendHistory(path, run); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := readHistory(path)
+	if err != nil || len(runs) != 1 || runs[0].Figures["S4 scale up until all healthy (s)"] != 72.5 {
+		t.Errorf("history after one run: %+v, %v; want that run", runs, err)
 	}
 }

@@ -35,6 +35,10 @@ var s2Utilisations = []float64{0.5, 0.8}
 var benchRequiredRows = map[string][]string{
 	"S2": {"| unloaded |", "| 50 % |", "| 80 % |", "Target: at 80 %", "Traefik"},
 	"S7": {"| HAProxy", "Traefik"},
+	// Issue 13: the direct-R floor, what idle replicas' health checks cost, where a
+	// scale-up's CPU goes and what Docker alone needs for it.
+	"S1": {"| req/s direct R |", "via proxy ÷ direct"},
+	"S4": {"| health checks ended |", "| rscale scale (R, health checks) |", "| Docker alone (sleeping containers) |", "needs\nat least"},
 }
 
 // mixedLoad is S2's load: 10 % slow (1 s), 90 % fast, open loop at util of the capacity
