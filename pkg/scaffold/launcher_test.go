@@ -31,6 +31,23 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// initAPI writes api as plumber.R in a new folder, and there what rscale init writes.
+func initAPI(t *testing.T, api string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // launch runs the generated launcher under real R in dir and waits until it answers.
 func launch(t *testing.T, dir string, env ...string) string {
 	t.Helper()
@@ -118,18 +135,7 @@ func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
 // younger than REQUEST_TIMEOUT; it fails for a request older than that, and for a dead R.
 func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 	need(t, "curl")
-	dir := t.TempDir()
-	api := "#* @get /slow\nfunction() { Sys.sleep(8); 'done' }\n"
-	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Write(dir, files, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	dir := initAPI(t, "#* @get /slow\nfunction() { Sys.sleep(8); 'done' }\n")
 	busy, ready := filepath.Join(dir, "busy"), filepath.Join(dir, "ready")
 	base := launch(t, dir, "BUSY_FILE="+busy, "READY_FIFO="+ready)
 	check := func(requestTimeout string) error {
@@ -155,17 +161,7 @@ func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
 // The health check of a starting replica waits on opening READY_FIFO: the open blocks until
 // R serves, returns at once while R lives, and blocks again once R is gone.
 func TestLauncherHoldsReadyFIFOOpenWhileRServes(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte("#* @get /x\nfunction() 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Write(dir, files, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	dir := initAPI(t, "#* @get /x\nfunction() 1\n")
 	ready := filepath.Join(dir, "ready")
 	if err := syscall.Mkfifo(ready, 0o644); err != nil {
 		t.Fatal(err)
@@ -202,18 +198,7 @@ func TestLauncherHoldsReadyFIFOOpenWhileRServes(t *testing.T) {
 // The proxy's check path is answered by httpuv's I/O thread: at once while R is busy with a
 // long request, and not at all once R is gone.
 func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
-	dir := t.TempDir()
-	api := "#* @get /slow\nfunction() { Sys.sleep(6); 'done' }\n"
-	if err := os.WriteFile(filepath.Join(dir, "plumber.R"), []byte(api), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := Render(loadProject(t, dir), DefaultOptions(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Write(dir, files, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	dir := initAPI(t, "#* @get /slow\nfunction() { Sys.sleep(6); 'done' }\n")
 	base, r := launchProcess(t, dir)
 	client := http.Client{Timeout: 2 * time.Second}
 	alive := func() (time.Duration, error) {
