@@ -158,8 +158,7 @@ func (w *cpuWatch) read() map[string]float64 {
 			m[fmt.Sprintf("%s/%d", key, pid)] = v
 		}
 	}
-	for _, f := range []string{"/var/run/docker.pid", "/var/run/docker/containerd/containerd.pid"} {
-		pid := pidFile(f)
+	for _, pid := range enginePIDs() {
 		add("engine", pid, procCPU(pid, true))
 	}
 	for _, ct := range w.containers {
@@ -208,6 +207,11 @@ func procStat() (idle, total uint64, ok bool) {
 		}
 	}
 	return idle, total, true
+}
+
+// enginePIDs are dockerd's and containerd's processes on this machine (0 for one not found).
+func enginePIDs() []int {
+	return []int{pidFile("/var/run/docker.pid"), pidFile("/var/run/docker/containerd/containerd.pid")}
 }
 
 func pidFile(path string) int {

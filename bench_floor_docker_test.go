@@ -48,8 +48,8 @@ func (w *scaleCPUWatch) read(t *testing.T) scaleCPU {
 	if idle, total, ok := procStat(); ok {
 		u.machine = float64(total-idle) / clockTicks
 	}
-	for _, f := range []string{"/var/run/docker.pid", "/var/run/docker/containerd/containerd.pid"} {
-		u.engine += procCPU(pidFile(f), true)
+	for _, pid := range enginePIDs() {
+		u.engine += procCPU(pid, true)
 	}
 	list, err := w.c.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+w.service))})
 	if err != nil {
@@ -78,16 +78,18 @@ func dockerFloor(t *testing.T, c *client.Client, image string, from, to int) (ti
 	t.Helper()
 	ctx := context.Background()
 	name := "rscale-bench-floor"
-	_ = c.ServiceRemove(ctx, name)
-	_ = c.NetworkRemove(ctx, name)
-	if _, err := c.NetworkCreate(ctx, name, network.CreateOptions{Driver: "overlay", Attachable: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
+	// The network goes once the service's containers are gone; before, and after, in case
+	// an interrupted run left them.
+	remove := func() {
 		_ = c.ServiceRemove(ctx, name)
 		waitNoTasks(c, name)
 		_ = c.NetworkRemove(ctx, name)
-	})
+	}
+	remove()
+	if _, err := c.NetworkCreate(ctx, name, network.CreateOptions{Driver: "overlay", Attachable: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remove)
 	replicas := uint64(from)
 	init := true
 	spec := swarm.ServiceSpec{

@@ -41,17 +41,18 @@ func healthScript(t *testing.T, port int, pause string) (check func() (time.Dura
 }
 
 // holdOpen does what the launcher does once R serves: it holds the FIFO at path open, creating
-// it if need be, until the test ends.
-func holdOpen(t *testing.T, path string) {
-	t.Helper()
+// it if need be, until the test ends. It may run outside the test's goroutine, so it returns
+// its error rather than stop the test.
+func holdOpen(t *testing.T, path string) error {
 	if err := syscall.Mkfifo(path, 0o644); err != nil && !errors.Is(err, fs.ErrExist) {
-		t.Fatal(err)
+		return err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	t.Cleanup(func() { f.Close() })
+	return nil
 }
 
 // serveHealth answers /healthz with code on a listener.
@@ -77,7 +78,9 @@ func TestHealthCheckWaitsForRToServe(t *testing.T) {
 			return
 		}
 		serveHealth(t, l, &code)
-		holdOpen(t, ready)
+		if err := holdOpen(t, ready); err != nil {
+			t.Error(err)
+		}
 	}()
 	if took, err := check(); err != nil || took < time.Second {
 		t.Errorf("check of a replica that serves after 1 s: %v after %s, want a pass once it serves", err, took)
@@ -94,7 +97,9 @@ func TestHealthCheckPausesOnlyAfterAPass(t *testing.T) {
 	code := http.StatusOK
 	serveHealth(t, l, &code)
 	check, ready := healthScript(t, l.Addr().(*net.TCPAddr).Port, "2")
-	holdOpen(t, ready)
+	if err := holdOpen(t, ready); err != nil {
+		t.Fatal(err)
+	}
 	if took, err := check(); err != nil || took >= 2*time.Second {
 		t.Fatalf("first check: %v after %s, want a pass without a pause", err, took)
 	}

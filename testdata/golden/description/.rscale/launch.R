@@ -56,8 +56,10 @@ hold_open <- function(path) {
     con <- tryCatch(suppressWarnings(fifo(path, open = "w+")), error = function(e) e)
     if (inherits(con, "connection")) return(con)
   }
-  message("rscale: cannot open ", path, " (", conditionMessage(con), "): ",
-          "the health check will wait for its timeout before it asks R")
+  message("rscale: cannot open READY_FIFO ", path, " (", conditionMessage(con), "). The health ",
+          "check waits on it, so this replica will not become healthy: make ", dirname(path),
+          " writable for the API's user, or take READY_FIFO out of the Dockerfile's ENV ",
+          "to have the check ask R at once")
   NULL
 }
 later::later(function() {
