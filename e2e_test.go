@@ -30,7 +30,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/rscale/rscale/cmd"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 const (
@@ -50,7 +50,7 @@ func needEngine(t *testing.T) *client.Client {
 	if testing.Short() {
 		t.Skip("-short: no end-to-end tests")
 	}
-	c, err := engine.Connect(context.Background())
+	c, err := docker.Connect(context.Background())
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("end-to-end tests need a Docker engine: %v", err)

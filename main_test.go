@@ -17,8 +17,8 @@ import (
 	"github.com/rscale/rscale/cmd"
 	"github.com/rscale/rscale/internal/k8sharness"
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/engine/enginetest"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/docker/dockertest"
 	"github.com/rscale/rscale/pkg/swarm"
 )
 
@@ -37,7 +37,7 @@ func rscaleMain() int {
 	if path == "" {
 		return cmd.Main(cmd.DefaultStreams())
 	}
-	fake, err := enginetest.Load(path)
+	fake, err := dockertest.Load(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -49,7 +49,7 @@ func rscaleMain() int {
 	}
 	env := cmd.DefaultEnv()
 	env.Backends = func(context.Context, backend.Options) (backend.Backend, error) {
-		return swarm.NewBackend(func(context.Context) (engine.API, error) { return fake, nil }), nil
+		return swarm.NewBackend(func(context.Context) (docker.API, error) { return fake, nil }), nil
 	}
 	code := cmd.RunEnv(env, os.Args[1:])
 	if err := fake.Save(path); err != nil {
@@ -87,7 +87,7 @@ func TestScripts(t *testing.T) {
 func dockerAnswers() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := engine.Connect(ctx)
+	c, err := docker.Connect(ctx)
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			panic(fmt.Sprintf("CI needs a Docker engine: %v", err))

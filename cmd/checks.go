@@ -8,7 +8,7 @@ import (
 	timetypes "github.com/docker/docker/api/types/time"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // The checks below refuse a flag's value before any file is read or engine called, each as
@@ -57,7 +57,7 @@ func checkSince(since string) error {
 func checkDuplicates(targets []backend.ScaleTarget, stack string) error {
 	seen := map[string]string{}
 	for _, t := range targets {
-		short := names.Unscoped(stack, t.Service)
+		short := stackname.Unscoped(stack, t.Service)
 		if first, ok := seen[short]; ok {
 			arg := fmt.Sprintf("%s=%d", t.Service, t.Replicas)
 			return usageError{fmt.Errorf("%s and %s both scale %s: give each service once", first, arg, short)}

@@ -11,8 +11,8 @@ import (
 	"github.com/docker/cli/cli/context/store"
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/scaffold"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // completionEngineTimeout bounds how long a completion waits for the engine: a shell must not hang.
@@ -75,7 +75,7 @@ func serviceCompletion(env Env, f *stackFlags, suffix string) cobra.CompletionFu
 			if b, err := env.Backends(ctx, o); err == nil {
 				if infos, err := b.Ps(ctx, stack); err == nil {
 					for _, i := range infos {
-						found = append(found, names.Unscoped(stack, i.Name))
+						found = append(found, stackname.Unscoped(stack, i.Name))
 					}
 				}
 				b.Close()

@@ -7,7 +7,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/kube"
 	"github.com/rscale/rscale/pkg/swarm"
 )
@@ -40,18 +40,18 @@ func DefaultEnv() Env {
 }
 
 // DefaultBackends makes the backend for a target: Docker Swarm, on the engine the docker CLI
-// would choose (engine.ResolveEndpoint). It resolves and connects only once the backend
+// would choose (docker.ResolveEndpoint). It resolves and connects only once the backend
 // first needs the engine.
 func DefaultBackends(_ context.Context, o backend.Options) (backend.Backend, error) {
 	switch o.Target {
 	case "", backend.TargetSwarm:
-		return swarm.NewBackend(func(ctx context.Context) (engine.API, error) { return connectDocker(ctx, o) }), nil
+		return swarm.NewBackend(func(ctx context.Context) (docker.API, error) { return connectDocker(ctx, o) }), nil
 	case backend.TargetKubernetes:
 		// Images are still built, and pushed, by the Docker engine: the one the docker CLI
 		// would use (--context names the kubeconfig's context here).
-		docker := backend.Options{Notices: o.Notices}
+		dockerOpts := backend.Options{Notices: o.Notices}
 		pusher := func(ctx context.Context) (kube.Pusher, error) {
-			api, err := connectDocker(ctx, docker)
+			api, err := connectDocker(ctx, dockerOpts)
 			if err != nil {
 				return nil, err
 			}
@@ -62,14 +62,14 @@ func DefaultBackends(_ context.Context, o backend.Options) (backend.Backend, err
 			return kube.DockerPusher(c), nil
 		}
 		return kube.NewBackend(kube.ConnectOptions{Kubeconfig: o.Kubeconfig, Context: o.Context, Namespace: o.Namespace},
-			swarm.NewBackend(func(ctx context.Context) (engine.API, error) { return connectDocker(ctx, docker) }), pusher), nil
+			swarm.NewBackend(func(ctx context.Context) (docker.API, error) { return connectDocker(ctx, dockerOpts) }), pusher), nil
 	default:
 		return nil, usageError{fmt.Errorf("unknown target %q: choose %s or %s", o.Target, backend.TargetSwarm, backend.TargetKubernetes)}
 	}
 }
 
-func connectDocker(ctx context.Context, o backend.Options) (engine.API, error) {
-	ep, err := engine.ResolveEndpoint(o.Context)
+func connectDocker(ctx context.Context, o backend.Options) (docker.API, error) {
+	ep, err := docker.ResolveEndpoint(o.Context)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func connectDocker(ctx context.Context, o backend.Options) (engine.API, error) {
 	}
 	c, err := ep.Connect(ctx)
 	if err != nil {
-		return nil, err // not a nil *client.Client in a non-nil engine.API
+		return nil, err // not a nil *client.Client in a non-nil docker.API
 	}
 	return c, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 type psOptions struct {
@@ -91,7 +91,7 @@ func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) e
 		if nodes == "" {
 			nodes = "-"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", names.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, nodes, i.Image, strings.Join(i.Ports, ", "))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", stackname.Unscoped(stack, i.Name), i.Desired, i.Running, healthy, nodes, i.Image, strings.Join(i.Ports, ", "))
 	}
 	if tasks {
 		fmt.Fprintln(w, "\nTASK\tSTATE\tDESIRED\tNODE\tERROR")

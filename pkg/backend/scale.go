@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // ParseScaleArgs checks the form of every SERVICE=REPLICAS argument; it needs no engine.
@@ -30,7 +30,7 @@ func ParseScaleArgs(args []string) ([]ScaleTarget, error) {
 // number of server slots, and replicas beyond them would get no request.
 func CheckMaxReplicas(targets []ScaleTarget, stack string, limits map[string]uint64) error {
 	for _, t := range targets {
-		short := names.Unscoped(stack, t.Service)
+		short := stackname.Unscoped(stack, t.Service)
 		if limit, ok := limits[short]; ok && t.Replicas > limit {
 			return fmt.Errorf("%s=%d: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --max-replicas %d' and 'rscale deploy', then scale",
 				t.Service, t.Replicas, limit, short, t.Replicas)

@@ -15,9 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Backend is backend.Backend on Kubernetes. Images are built by the Docker engine (through
@@ -170,7 +170,7 @@ func (b *Backend) Scale(ctx context.Context, stackName string, targets []backend
 	}
 	want := map[string]int32{}
 	for _, t := range targets {
-		want[names.Unscoped(stackName, t.Service)] = int32(t.Replicas)
+		want[stackname.Unscoped(stackName, t.Service)] = int32(t.Replicas)
 	}
 	return Scale(ctx, cluster, stackName, want, WaitOptions{Timeout: o.Timeout, Out: o.Progress}, o.Detach)
 }
@@ -246,7 +246,7 @@ func (b *Backend) Logs(ctx context.Context, stackName string, services []string,
 	}
 	var short []string
 	for _, s := range services {
-		short = append(short, names.Unscoped(stackName, s))
+		short = append(short, stackname.Unscoped(stackName, s))
 	}
 	return Logs(ctx, cluster, stackName, short, lo, out)
 }

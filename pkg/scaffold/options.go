@@ -11,8 +11,8 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 
-	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/registry"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Proxies rscale can put in front of the API.
@@ -125,14 +125,14 @@ func (o Options) Validate() error {
 	if err := checkTimeout("--queue-timeout", o.QueueTimeout); err != nil {
 		return err
 	}
-	if err := names.CheckService(o.Service); err != nil {
+	if err := stackname.CheckService(o.Service); err != nil {
 		return fmt.Errorf("--service: %w", err)
 	}
 	if o.Service == ProxyService || o.Service == QueueService {
 		return fmt.Errorf("--service %q is the name of a service init adds beside the API: choose another, such as model_server", o.Service)
 	}
 	if o.StackName != "" {
-		if err := names.CheckStack(o.StackName, o.longestService()); err != nil {
+		if err := stackname.Check(o.StackName, o.longestService()); err != nil {
 			return fmt.Errorf("--name: %w", err)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/rscale/rscale/pkg/names"
 	"github.com/rscale/rscale/pkg/project"
 	stackfile "github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/stackname"
 	"github.com/rscale/rscale/pkg/sysreqs"
 	"github.com/rscale/rscale/templates"
 )
@@ -53,7 +53,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 	stack := o.StackName
 	if stack == "" {
 		var err error
-		if stack, err = names.Stack(filepath.Base(absolute(p.Dir)), o.longestService()); err != nil {
+		if stack, err = stackname.FromFolder(filepath.Base(absolute(p.Dir)), o.longestService()); err != nil {
 			return nil, err
 		}
 	}
@@ -61,7 +61,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		Options:               o,
 		Version:               version,
 		Stack:                 stack,
-		Network:               names.Scoped(stack, "backend"),
+		Network:               stackname.Scoped(stack, "backend"),
 		Router:                stack + "-" + o.Service,
 		RVersion:              p.RVersion,
 		RVersionSource:        p.RVersionSource,

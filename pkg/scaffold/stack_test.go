@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/stack"
+	rswarm "github.com/rscale/rscale/pkg/swarm"
 )
 
 // Every generated stack file loads with compose-go and converts into the services, labels,
@@ -24,7 +25,7 @@ func TestGeneratedStackConvertsLikeDockerStackDeploy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec, err := stack.Convert(p, c.project)
+			spec, err := rswarm.Convert(p, c.project)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func TestGeneratedStackConvertsLikeDockerStackDeploy(t *testing.T) {
 			if env := api.TaskTemplate.ContainerSpec.Env; !slices.Contains(env, "HEALTH_PATH="+o.HealthPath) {
 				t.Errorf("env %v lacks the health path the script asks", env)
 			}
-			if api.Labels[stack.LabelNamespace] != c.project || proxy.Labels[stack.LabelNamespace] != c.project {
+			if api.Labels[rswarm.LabelNamespace] != c.project || proxy.Labels[rswarm.LabelNamespace] != c.project {
 				t.Error("services lack the stack namespace label")
 			}
 			if len(proxy.EndpointSpec.Ports) == 0 {

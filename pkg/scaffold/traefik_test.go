@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rscale/rscale/pkg/stack"
+	rswarm "github.com/rscale/rscale/pkg/swarm"
 )
 
 // documented reads one of the lists taken from Traefik v3's documentation (testdata/traefik).
@@ -76,7 +77,7 @@ func TestTraefikFlagsAndLabelsAreDocumented(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec, err := stack.Convert(p, c.project)
+			spec, err := rswarm.Convert(p, c.project)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Open reads a stack file and decides the stack's name: name when given, else the one init
@@ -27,11 +27,11 @@ func Open(ctx context.Context, file, name string) (*types.Project, string, error
 	}
 	if name == "" {
 		abs, _ := filepath.Abs(file)
-		if name, err = names.Stack(filepath.Base(filepath.Dir(abs)), longestService(p)); err != nil {
+		if name, err = stackname.FromFolder(filepath.Base(filepath.Dir(abs)), longestService(p)); err != nil {
 			return nil, "", err
 		}
 	}
-	if err := names.CheckStack(name, longestService(p)); err != nil {
+	if err := stackname.Check(name, longestService(p)); err != nil {
 		return nil, "", err
 	}
 	return p, name, nil

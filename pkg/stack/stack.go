@@ -17,12 +17,6 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// Labels docker stack deploy puts on what it creates.
-const (
-	LabelNamespace = "com.docker.stack.namespace"
-	LabelImage     = "com.docker.stack.image"
-)
-
 // Load reads a stack file, interpolating variables from the environment and from a .env
 // file beside it, with relative paths taken from the file's folder.
 func Load(ctx context.Context, file, stackName string) (*types.Project, error) {

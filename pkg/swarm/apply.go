@@ -18,8 +18,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // LabelSpecHash records, on each service, a hash of the spec rscale last deployed, so a
@@ -47,7 +46,7 @@ type Change struct {
 }
 
 // Apply makes the swarm match spec: networks, configs, secrets, then services.
-func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]Change, error) {
+func Apply(ctx context.Context, api docker.API, spec *Spec, o Options) ([]Change, error) {
 	out := o.Out
 	if out == nil {
 		out = io.Discard
@@ -120,10 +119,10 @@ func Apply(ctx context.Context, api engine.API, spec *stack.Spec, o Options) ([]
 }
 
 func namespaceFilter(namespace string) filters.Args {
-	return filters.NewArgs(filters.Arg("label", stack.LabelNamespace+"="+namespace))
+	return filters.NewArgs(filters.Arg("label", LabelNamespace+"="+namespace))
 }
 
-func servicesOf(ctx context.Context, api engine.API, namespace string) (map[string]swarm.Service, error) {
+func servicesOf(ctx context.Context, api docker.API, namespace string) (map[string]swarm.Service, error) {
 	list, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: namespaceFilter(namespace)})
 	if err != nil {
 		return nil, fmt.Errorf("listing the services of stack %s: %w", namespace, err)
@@ -135,7 +134,7 @@ func servicesOf(ctx context.Context, api engine.API, namespace string) (map[stri
 	return m, nil
 }
 
-func ensureNetworks(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) error {
+func ensureNetworks(ctx context.Context, api docker.API, spec *Spec, out io.Writer) error {
 	have, err := networkNames(ctx, api)
 	if err != nil {
 		return err
@@ -191,7 +190,7 @@ func ensureContentNamed(kind string, have map[string]string, objects []contentOb
 	return refs, nil
 }
 
-func ensureConfigs(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
+func ensureConfigs(ctx context.Context, api docker.API, spec *Spec, out io.Writer) (map[string]objectRef, error) {
 	list, err := api.ConfigList(ctx, swarm.ConfigListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing configs: %w", err)
@@ -211,7 +210,7 @@ func ensureConfigs(ctx context.Context, api engine.API, spec *stack.Spec, out io
 	return ensureContentNamed("config", have, objects, out)
 }
 
-func ensureSecrets(ctx context.Context, api engine.API, spec *stack.Spec, out io.Writer) (map[string]objectRef, error) {
+func ensureSecrets(ctx context.Context, api docker.API, spec *Spec, out io.Writer) (map[string]objectRef, error) {
 	if len(spec.Secrets) == 0 {
 		return nil, nil
 	}
@@ -237,7 +236,7 @@ func ensureSecrets(ctx context.Context, api engine.API, spec *stack.Spec, out io
 // removeUnusedConfigs removes the stack's configs that newer content replaced, keeping those
 // the services used before this deploy: Swarm needs them to roll back. The next deploy, or
 // down, removes those.
-func removeUnusedConfigs(ctx context.Context, api engine.API, namespace string, inUse map[string]objectRef, before map[string]swarm.Service, out io.Writer) {
+func removeUnusedConfigs(ctx context.Context, api docker.API, namespace string, inUse map[string]objectRef, before map[string]swarm.Service, out io.Writer) {
 	list, err := api.ConfigList(ctx, swarm.ConfigListOptions{Filters: namespaceFilter(namespace)})
 	if err != nil {
 		return

@@ -11,16 +11,16 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Backend is backend.Backend on Docker Swarm. It connects on the first call that needs the
 // engine, so a stack file that does not convert is refused before any connection.
 type Backend struct {
-	connect func(context.Context) (engine.API, error)
+	connect func(context.Context) (docker.API, error)
 	once    sync.Once
-	api     engine.API
+	api     docker.API
 	err     error
 }
 
@@ -30,11 +30,11 @@ var (
 )
 
 // NewBackend returns a Backend that connects with connect when it first needs the engine.
-func NewBackend(connect func(context.Context) (engine.API, error)) *Backend {
+func NewBackend(connect func(context.Context) (docker.API, error)) *Backend {
 	return &Backend{connect: connect}
 }
 
-func (b *Backend) engine(ctx context.Context) (engine.API, error) {
+func (b *Backend) engine(ctx context.Context) (docker.API, error) {
 	b.once.Do(func() { b.api, b.err = b.connect(ctx) })
 	return b.api, b.err
 }
@@ -124,7 +124,7 @@ func (b *Backend) Scale(ctx context.Context, stack string, targets []backend.Sca
 	if err != nil {
 		return err
 	}
-	return Scale(ctx, api, resolved, o.Detach, WaitOptions{Timeout: o.Timeout, Out: o.Progress, Prefix: names.Scoped(stack, ""), Batch: o.Batch})
+	return Scale(ctx, api, resolved, o.Detach, WaitOptions{Timeout: o.Timeout, Out: o.Progress, Prefix: stackname.Scoped(stack, ""), Batch: o.Batch})
 }
 
 // Ps describes the stack's services (Describe).

@@ -14,18 +14,17 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/engine/enginetest"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/docker/dockertest"
 )
 
 func replicas(n uint64) swarm.ServiceMode {
 	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
 }
 
-func testSpec(image, haproxyCfg string) *stack.Spec {
-	ns := map[string]string{stack.LabelNamespace: "demo"}
-	return &stack.Spec{
+func testSpec(image, haproxyCfg string) *Spec {
+	ns := map[string]string{LabelNamespace: "demo"}
+	return &Spec{
 		Namespace: "demo",
 		Services: []swarm.ServiceSpec{
 			{
@@ -43,7 +42,7 @@ func testSpec(image, haproxyCfg string) *stack.Spec {
 				EndpointSpec: &swarm.EndpointSpec{Ports: []swarm.PortConfig{{TargetPort: 80, PublishedPort: 8080, PublishMode: swarm.PortConfigPublishModeHost}}},
 			},
 		},
-		Networks: []stack.NetworkSpec{{Name: "demo_backend", Options: network.CreateOptions{Driver: "overlay", Labels: ns}}},
+		Networks: []NetworkSpec{{Name: "demo_backend", Options: network.CreateOptions{Driver: "overlay", Labels: ns}}},
 		Configs:  []swarm.ConfigSpec{{Annotations: swarm.Annotations{Name: "demo_haproxy_cfg", Labels: ns}, Data: []byte(haproxyCfg)}},
 	}
 }
@@ -58,7 +57,7 @@ func actions(changes []Change) string {
 
 func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	changes, err := Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +104,7 @@ func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 
 func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +128,8 @@ func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
 
 func TestApplyExternalNetworkMustExist(t *testing.T) {
 	s := testSpec("api:1", "x")
-	s.Networks = append(s.Networks, stack.NetworkSpec{Name: "shared", External: true})
-	_, err := Apply(context.Background(), enginetest.New(), s, Options{})
+	s.Networks = append(s.Networks, NetworkSpec{Name: "shared", External: true})
+	_, err := Apply(context.Background(), dockertest.New(), s, Options{})
 	if err == nil || !strings.Contains(err.Error(), "docker network create") {
 		t.Errorf("err = %v, want one telling how to create the network", err)
 	}
@@ -138,40 +137,40 @@ func TestApplyExternalNetworkMustExist(t *testing.T) {
 
 func TestSwarmManager(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	f.SystemInfo.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
-	if in, err := engine.SwarmManager(ctx, f); in || err != nil {
+	if in, err := docker.SwarmManager(ctx, f); in || err != nil {
 		t.Errorf("no swarm: %v, %v; want false, nil", in, err)
 	}
 	var out strings.Builder
-	if err := engine.InitSwarm(ctx, f, "", &out); err != nil || !reflect.DeepEqual(f.Calls, []string{"swarm init"}) {
+	if err := docker.InitSwarm(ctx, f, "", &out); err != nil || !reflect.DeepEqual(f.Calls, []string{"swarm init"}) {
 		t.Errorf("init: %v, calls %v", err, f.Calls)
 	}
 	if !strings.Contains(out.String(), "one-node swarm") {
 		t.Errorf("init said %q", out.String())
 	}
-	if in, err := engine.SwarmManager(ctx, f); !in || err != nil {
+	if in, err := docker.SwarmManager(ctx, f); !in || err != nil {
 		t.Errorf("manager: %v, %v; want true, nil", in, err)
 	}
 	f.SystemInfo.Swarm.ControlAvailable = false
-	if _, err := engine.SwarmManager(ctx, f); err == nil || !strings.Contains(err.Error(), "manager") {
+	if _, err := docker.SwarmManager(ctx, f); err == nil || !strings.Contains(err.Error(), "manager") {
 		t.Errorf("on a worker: %v", err)
 	}
 }
 
 func TestDeployWithNoInitRefusesWithoutASwarm(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	f.SystemInfo.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	plan := &Plan{Name: "demo", Spec: testSpec("api:1", "x")}
 	_, err := Stack(context.Background(), f, plan, StackOptions{Init: false})
-	if !errors.Is(err, engine.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.Calls) != 0 {
+	if !errors.Is(err, docker.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.Calls) != 0 {
 		t.Errorf("err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.Calls)
 	}
 }
 
 func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +210,7 @@ func task(svc swarm.Service, slot int, desired, state swarm.TaskState, errText s
 		Spec: svc.Spec.TaskTemplate, Status: swarm.TaskStatus{State: state, Err: errText}}
 }
 
-func deployed(t *testing.T, f *enginetest.Engine, image string) (swarm.Service, []Change) {
+func deployed(t *testing.T, f *dockertest.Engine, image string) (swarm.Service, []Change) {
 	t.Helper()
 	changes, err := Apply(context.Background(), f, testSpec(image, "x"), Options{})
 	if err != nil {
@@ -221,13 +220,13 @@ func deployed(t *testing.T, f *enginetest.Engine, image string) (swarm.Service, 
 	return svc, changes
 }
 
-func waitFor(f *enginetest.Engine, c Change, timeout time.Duration, out io.Writer) error {
+func waitFor(f *dockertest.Engine, c Change, timeout time.Duration, out io.Writer) error {
 	return Wait(context.Background(), f, []WaitTarget{{Service: c.Service, SpecHash: c.SpecHash}},
 		WaitOptions{Timeout: timeout, Interval: time.Millisecond, Out: out, Prefix: "demo_"})
 }
 
 func TestWaitConvergesAndReportsProgress(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	api, changes := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
@@ -247,7 +246,7 @@ func TestWaitConvergesAndReportsProgress(t *testing.T) {
 // Right after an update, the old replicas still run and Swarm may not have begun replacing
 // them: they must not count.
 func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	old, _ := deployed(t, f, "api:1")
 	_, changes := deployed(t, f, "api:2")
 	f.Tasks = []swarm.Task{
@@ -262,7 +261,7 @@ func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
 }
 
 func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	api, changes := deployed(t, f, "api:1")
 	api.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating}
 	api.Spec.UpdateConfig = &swarm.UpdateConfig{Monitor: 30 * time.Second}
@@ -278,7 +277,7 @@ func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
 }
 
 func TestWaitTimesOutWithTheTaskError(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	api, changes := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateStarting, "container is unhealthy")}
 	var out strings.Builder
@@ -292,7 +291,7 @@ func TestWaitTimesOutWithTheTaskError(t *testing.T) {
 }
 
 func TestWaitReportsARollback(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	_, _ = deployed(t, f, "api:1")
 	before, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
 	svc, changes := deployed(t, f, "api:2")
@@ -308,7 +307,7 @@ func TestWaitReportsARollback(t *testing.T) {
 }
 
 func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	api, changes := deployed(t, f, "traefik:v3.7.3")
 	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
@@ -322,7 +321,7 @@ func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
 
 // A rollback left over from an earlier deploy is not this deploy's failure.
 func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	svc, changes := deployed(t, f, "api:1")
 	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted}
 	f.Services[svc.ID] = svc
@@ -336,7 +335,7 @@ func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
 
 func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	deployed(t, f, "api:1")
 	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
 	if err != nil {
@@ -369,7 +368,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 
 func TestRemove(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +392,7 @@ func TestRemove(t *testing.T) {
 
 func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	api, _ := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRunning, "")}
 	if _, err := Remove(ctx, f, "demo", nil, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "still stopping") {
@@ -415,7 +414,7 @@ func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 // health checks while they start, and restart without end.
 func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	ctx := context.Background()
-	f := enginetest.New()
+	f := dockertest.New()
 	f.Converge = true
 	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Ramp: &Ramp{Window: 2}})
 	if err != nil {
@@ -472,7 +471,7 @@ func TestURLs(t *testing.T) {
 	}
 }
 
-func parseScale(ctx context.Context, api engine.API, namespace string, args []string) ([]ScaleTarget, error) {
+func parseScale(ctx context.Context, api docker.API, namespace string, args []string) ([]ScaleTarget, error) {
 	parsed, err := backend.ParseScaleArgs(args)
 	if err != nil {
 		return nil, err
@@ -482,9 +481,9 @@ func parseScale(ctx context.Context, api engine.API, namespace string, args []st
 
 // A missing external network is found before the image is built or anything created.
 func TestDeployRefusesAMissingExternalNetworkFirst(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	spec := testSpec("api:1", "x")
-	spec.Networks = append(spec.Networks, stack.NetworkSpec{Name: "shared", External: true})
+	spec.Networks = append(spec.Networks, NetworkSpec{Name: "shared", External: true})
 	_, err := Stack(context.Background(), f, &Plan{Name: "demo", Spec: spec}, StackOptions{Build: true, Init: true})
 	if err == nil || !strings.Contains(err.Error(), "network shared is declared external but does not exist") || len(f.Calls) != 0 {
 		t.Errorf("err = %v, calls %v; want the missing network named and nothing done", err, f.Calls)

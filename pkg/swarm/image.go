@@ -10,7 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/imagebuild"
 )
 
@@ -24,7 +24,7 @@ type BuildOptions struct {
 // name from the file and with a tag made from its ID, and returns service → that second
 // reference. Deploying the ID-derived tag makes Swarm roll the replicas over exactly when
 // the image changed, with no registry.
-func BuildImages(ctx context.Context, api engine.API, p *types.Project, o BuildOptions) (map[string]string, error) {
+func BuildImages(ctx context.Context, api docker.API, p *types.Project, o BuildOptions) (map[string]string, error) {
 	refs := map[string]string{}
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]

@@ -15,13 +15,13 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Logs writes the logs of the named services (all of the stack's when none), each line
 // prefixed with its replica, such as "model_server.3 | ".
-func Logs(ctx context.Context, api engine.API, namespace string, only []string, o backend.LogOptions, out io.Writer) error {
+func Logs(ctx context.Context, api docker.API, namespace string, only []string, o backend.LogOptions, out io.Writer) error {
 	services, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func Logs(ctx context.Context, api engine.API, namespace string, only []string, 
 	return nil
 }
 
-func serviceLogs(ctx context.Context, api engine.API, namespace string, svc swarm.Service, o backend.LogOptions, out *lockedWriter) error {
+func serviceLogs(ctx context.Context, api docker.API, namespace string, svc swarm.Service, o backend.LogOptions, out *lockedWriter) error {
 	slots := map[string]string{}
 	if tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID))}); err == nil {
 		for _, t := range tasks {
@@ -85,7 +85,7 @@ func serviceLogs(ctx context.Context, api engine.API, namespace string, svc swar
 		_, err := stdcopy.StdCopy(pw, pw, rc)
 		pw.CloseWithError(err)
 	}()
-	short := names.Unscoped(namespace, svc.Spec.Name)
+	short := stackname.Unscoped(namespace, svc.Spec.Name)
 	scanner := bufio.NewScanner(pr)
 	scanner.Buffer(make([]byte, 64*1024), 1024*1024)
 	for scanner.Scan() {

@@ -8,8 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // nodeNames maps the swarm's node IDs to their host names, the names `docker node ls` shows.
@@ -33,7 +32,7 @@ func downNodes(nodes []swarm.Node) map[string]bool {
 	return down
 }
 
-func listNodes(ctx context.Context, api engine.API) ([]swarm.Node, error) {
+func listNodes(ctx context.Context, api docker.API) ([]swarm.Node, error) {
 	nodes, err := api.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing the swarm's nodes: %w", err)
@@ -44,7 +43,7 @@ func listNodes(ctx context.Context, api engine.API) ([]swarm.Node, error) {
 // checkImagesReachNodes stops a deploy with no registry that would leave replicas on other
 // nodes without their image: rscale builds on the node it talks to, and only that node has
 // the image. A service pinned by its placement constraints to this node alone is fine.
-func checkImagesReachNodes(ctx context.Context, api engine.API, spec *stack.Spec, built map[string]bool) error {
+func checkImagesReachNodes(ctx context.Context, api docker.API, spec *Spec, built map[string]bool) error {
 	info, err := api.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("asking the Docker engine about its swarm: %w", err)

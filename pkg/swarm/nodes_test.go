@@ -9,7 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine/enginetest"
+	"github.com/rscale/rscale/pkg/docker/dockertest"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
@@ -22,7 +22,7 @@ func node(id, hostname string, role swarm.NodeRole, state swarm.NodeState) swarm
 }
 
 // threeNodes is a swarm of one manager (n1, the node rscale talks to) and two workers.
-func threeNodes(f *enginetest.Engine) {
+func threeNodes(f *dockertest.Engine) {
 	f.SystemInfo.Swarm.NodeID = "n1"
 	f.Nodes = []swarm.Node{
 		node("n1", "alpha", swarm.NodeRoleManager, swarm.NodeStateReady),
@@ -32,7 +32,7 @@ func threeNodes(f *enginetest.Engine) {
 }
 
 func TestNoRegistryOnSeveralNodesIsRefused(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	threeNodes(f)
 	spec := testSpec("demo/model_server:latest", "x")
 	built := map[string]bool{"demo_model_server": true}
@@ -107,7 +107,7 @@ func TestMatchesConstraints(t *testing.T) {
 // The built image goes to REGISTRY/<stack>/<service>:<tag>, and the service runs it by digest.
 func TestPushedImagesArePinnedByDigest(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	f := enginetest.New()
+	f := dockertest.New()
 	var progress strings.Builder
 	refs, err := pushImages(context.Background(), f, "10.0.0.5:5000", "demo", map[string]string{"model_server": "demo/model_server:rscale-abc"}, &progress)
 	if err != nil {
@@ -151,7 +151,7 @@ func TestDeployThroughARegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f := enginetest.New()
+	f := dockertest.New()
 	threeNodes(f)
 	f.PushRefused = "unauthorized: authentication required"
 	_, err = Stack(context.Background(), f, plan, StackOptions{Build: true, Detach: true})
@@ -194,7 +194,7 @@ func TestDeployThroughARegistry(t *testing.T) {
 // A node killed outright cannot report its tasks' end: once Swarm finds it down, its
 // replicas no longer count as running, and ps names the nodes in use.
 func TestTasksOnDownNodesDoNotCount(t *testing.T) {
-	f := enginetest.New()
+	f := dockertest.New()
 	threeNodes(f)
 	api, changes := deployed(t, f, "api:1")
 	onNode := func(tk swarm.Task, node string) swarm.Task { tk.NodeID = node; return tk }
@@ -232,7 +232,7 @@ func TestTasksOnDownNodesDoNotCount(t *testing.T) {
 // Replicas start eight per CPU of the nodes that can take them, spread over them by Swarm;
 // the CPU of this machine tells nothing of a swarm of several nodes.
 func TestRampCountsTheSwarmsCPUs(t *testing.T) {
-	f := enginetest.New() // 2 CPUs, no node list
+	f := dockertest.New() // 2 CPUs, no node list
 	if got := NewRamp(context.Background(), f, 0).Window; got != 16 {
 		t.Errorf("no node list: %d, want 8 × 2", got)
 	}

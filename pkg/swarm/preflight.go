@@ -6,13 +6,12 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // checkExternalNetworks refuses, before anything is built or changed, a stack whose
 // external networks do not exist; Apply would only find out after the build.
-func checkExternalNetworks(ctx context.Context, api engine.API, spec *stack.Spec) error {
+func checkExternalNetworks(ctx context.Context, api docker.API, spec *Spec) error {
 	var external []string
 	for _, n := range spec.Networks {
 		if n.External {
@@ -35,7 +34,7 @@ func checkExternalNetworks(ctx context.Context, api engine.API, spec *stack.Spec
 }
 
 // networkNames lists the names of the networks the engine has.
-func networkNames(ctx context.Context, api engine.API) (map[string]bool, error) {
+func networkNames(ctx context.Context, api docker.API) (map[string]bool, error) {
 	list, err := api.NetworkList(ctx, network.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing networks: %w", err)

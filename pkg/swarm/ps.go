@@ -11,12 +11,11 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // Describe reports every service of a stack.
-func Describe(ctx context.Context, api engine.API, namespace string) ([]backend.ServiceInfo, error) {
+func Describe(ctx context.Context, api docker.API, namespace string) ([]backend.ServiceInfo, error) {
 	services, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return nil, err
@@ -32,7 +31,7 @@ func Describe(ctx context.Context, api engine.API, namespace string) ([]backend.
 		if err != nil {
 			return nil, err
 		}
-		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[stack.LabelImage], Ports: []string{}, Nodes: []string{}}
+		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[LabelImage], Ports: []string{}, Nodes: []string{}}
 		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			if info.Image == "" {
 				info.Image = cs.Image

@@ -8,14 +8,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/registry"
 )
 
 // pushImages pushes each service's freshly built image (service → local reference, as
 // BuildImages returns them) to REGISTRY/<stack>/<service>:<the same tag>, and returns
 // service → the pushed reference pinned by digest.
-func pushImages(ctx context.Context, api engine.API, reg, stackName string, built map[string]string, progress io.Writer) (map[string]string, error) {
+func pushImages(ctx context.Context, api docker.API, reg, stackName string, built map[string]string, progress io.Writer) (map[string]string, error) {
 	pinned := map[string]string{}
 	services := slices.Sorted(maps.Keys(built))
 	for _, service := range services {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // Ramp is rscale's one policy for adding replicas: how many to ask Swarm for while a service
@@ -43,7 +43,7 @@ func DefaultWindow(ncpu int) int {
 
 // NewRamp makes the ramp for the engine api: window replicas starting at a time (0: eight per
 // CPU of the swarm's nodes), and the CPU watched when the swarm is this machine alone.
-func NewRamp(ctx context.Context, api engine.API, window int) *Ramp {
+func NewRamp(ctx context.Context, api docker.API, window int) *Ramp {
 	cpus, nodes := swarmCPUs(ctx, api)
 	if window <= 0 {
 		window = DefaultWindow(cpus)
@@ -58,7 +58,7 @@ func NewRamp(ctx context.Context, api engine.API, window int) *Ramp {
 // swarmCPUs counts the CPUs of the swarm's nodes that can take replicas (ready and active),
 // over which Swarm spreads them, and those nodes; with no node list, the CPUs of the node
 // rscale talks to.
-func swarmCPUs(ctx context.Context, api engine.API) (cpus, nodes int) {
+func swarmCPUs(ctx context.Context, api docker.API) (cpus, nodes int) {
 	var nanoCPUs int64
 	if list, err := api.NodeList(ctx, swarm.NodeListOptions{}); err == nil {
 		for _, n := range list {

@@ -10,14 +10,13 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // Remove deletes a stack: services first, then, once their tasks are gone (so the stack can
 // be deployed again at once), configs, secrets and networks. It reports whether there was
 // anything to remove.
-func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer, timeout time.Duration) (bool, error) {
+func Remove(ctx context.Context, api docker.API, namespace string, out io.Writer, timeout time.Duration) (bool, error) {
 	if out == nil {
 		out = io.Discard
 	}
@@ -79,7 +78,7 @@ func Remove(ctx context.Context, api engine.API, namespace string, out io.Writer
 // listed unfiltered: the engine refuses a filter naming a service that no longer exists.
 // A task on a node that is down is not waited for: nobody can stop it until the node is back,
 // when Swarm stops it.
-func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Service, out io.Writer) error {
+func waitTasksStopped(ctx context.Context, api docker.API, services []swarm.Service, out io.Writer) error {
 	removed := map[string]bool{}
 	for _, s := range services {
 		removed[s.ID] = true
@@ -98,7 +97,7 @@ func waitTasksStopped(ctx context.Context, api engine.API, services []swarm.Serv
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the replicas of stack %s are still stopping: run 'rscale down' again in a moment", services[0].Spec.Labels[stack.LabelNamespace])
+			return fmt.Errorf("the replicas of stack %s are still stopping: run 'rscale down' again in a moment", services[0].Spec.Labels[LabelNamespace])
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -133,7 +132,7 @@ func onDownNodes(tasks []swarm.Task, of map[string]bool, nodes []swarm.Node) []s
 }
 
 // removeNetwork retries while the engine still counts a stopped container on the network.
-func removeNetwork(ctx context.Context, api engine.API, id string) error {
+func removeNetwork(ctx context.Context, api docker.API, id string) error {
 	for {
 		err := api.NetworkRemove(ctx, id)
 		if err == nil || !strings.Contains(err.Error(), "active endpoints") {

@@ -8,8 +8,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // findService finds a service of the stack by its name with or without the stack prefix.
@@ -17,12 +17,12 @@ func findService(existing map[string]swarm.Service, namespace, name string) (swa
 	if svc, ok := existing[name]; ok {
 		return svc, nil
 	}
-	if svc, ok := existing[names.Scoped(namespace, name)]; ok {
+	if svc, ok := existing[stackname.Scoped(namespace, name)]; ok {
 		return svc, nil
 	}
 	known := make([]string, 0, len(existing))
 	for full := range existing {
-		known = append(known, names.Unscoped(namespace, full))
+		known = append(known, stackname.Unscoped(namespace, full))
 	}
 	return swarm.Service{}, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
 }
@@ -35,7 +35,7 @@ type ScaleTarget struct {
 
 // ResolveScale finds the stack's service for every argument before anything changes.
 // SERVICE may carry the stack prefix or not.
-func ResolveScale(ctx context.Context, api engine.API, namespace string, args []backend.ScaleTarget) ([]ScaleTarget, error) {
+func ResolveScale(ctx context.Context, api docker.API, namespace string, args []backend.ScaleTarget) ([]ScaleTarget, error) {
 	existing, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func ResolveScale(ctx context.Context, api engine.API, namespace string, args []
 // Scale sets the replicas of each target and waits, as o says, until they run and are
 // healthy; replicas are added as a ramp allows (o.Batch starting at a time; 0: the default).
 // Detached, it asks for every replica at once and returns.
-func Scale(ctx context.Context, api engine.API, targets []ScaleTarget, detach bool, o WaitOptions) error {
+func Scale(ctx context.Context, api docker.API, targets []ScaleTarget, detach bool, o WaitOptions) error {
 	var ramp *Ramp // detached, nobody would add the rest
 	if !detach {
 		if ramp = o.Ramp; ramp == nil {
@@ -88,7 +88,7 @@ func currentReplicas(svc swarm.Service) uint64 {
 	return 0
 }
 
-func setReplicas(ctx context.Context, api engine.API, svc swarm.Service, n uint64) error {
+func setReplicas(ctx context.Context, api docker.API, svc swarm.Service, n uint64) error {
 	spec := svc.Spec
 	mode := *spec.Mode.Replicated
 	mode.Replicas = &n

@@ -10,10 +10,10 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/rscale/rscale/pkg/engine"
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stack"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // StackOptions say how to deploy.
@@ -37,12 +37,12 @@ type StackOptions struct {
 type Plan struct {
 	Project *types.Project
 	Name    string
-	Spec    *stack.Spec
+	Spec    *Spec
 }
 
 // NewPlan converts a stack file read by stack.Open into what the stack named name is on Swarm.
 func NewPlan(p *types.Project, name string) (*Plan, error) {
-	spec, err := stack.Convert(p, name)
+	spec, err := Convert(p, name)
 	if err != nil {
 		return nil, err
 	}
@@ -57,18 +57,18 @@ type Result struct {
 
 // Stack deploys a plan. It builds the images before touching the swarm, so a failed build
 // deploys nothing.
-func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Result, error) {
+func Stack(ctx context.Context, api docker.API, plan *Plan, o StackOptions) (*Result, error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
 	}
 	name, spec := plan.Name, plan.Spec
-	inSwarm, err := engine.SwarmManager(ctx, api)
+	inSwarm, err := docker.SwarmManager(ctx, api)
 	if err != nil {
 		return nil, err
 	}
 	if !inSwarm && !o.Init {
-		return nil, engine.ErrNoSwarm
+		return nil, docker.ErrNoSwarm
 	}
 	if err := checkExternalNetworks(ctx, api, spec); err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 		pinImages(spec, name, refs)
 	}
 	if !inSwarm {
-		if err := engine.InitSwarm(ctx, api, o.AdvertiseAddr, progress); err != nil {
+		if err := docker.InitSwarm(ctx, api, o.AdvertiseAddr, progress); err != nil {
 			return nil, err
 		}
 	}
@@ -126,7 +126,7 @@ func Stack(ctx context.Context, api engine.API, plan *Plan, o StackOptions) (*Re
 	}
 	if !o.Detach {
 		fmt.Fprintln(progress, "Waiting for every replica to run and be healthy...")
-		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: names.Scoped(name, ""), Ramp: ramp}); err != nil {
+		if err := Wait(ctx, api, targets, WaitOptions{Timeout: o.Timeout, Out: progress, Prefix: stackname.Scoped(name, ""), Ramp: ramp}); err != nil {
 			return r, err
 		}
 	}
@@ -138,29 +138,29 @@ func builtServices(p *types.Project, stackName string) map[string]bool {
 	built := map[string]bool{}
 	for name, svc := range p.Services {
 		if svc.Build != nil {
-			built[names.Scoped(stackName, name)] = true
+			built[stackname.Scoped(stackName, name)] = true
 		}
 	}
 	return built
 }
 
 // pinImages makes each built service run the image it was just built into.
-func pinImages(spec *stack.Spec, stackName string, refs map[string]string) {
+func pinImages(spec *Spec, stackName string, refs map[string]string) {
 	for i := range spec.Services {
 		s := &spec.Services[i]
-		ref, ok := refs[names.Unscoped(stackName, s.Name)]
+		ref, ok := refs[stackname.Unscoped(stackName, s.Name)]
 		if !ok || s.TaskTemplate.ContainerSpec == nil {
 			continue
 		}
 		cs := *s.TaskTemplate.ContainerSpec
 		cs.Image = ref
 		s.TaskTemplate.ContainerSpec = &cs
-		s.Labels = withLabel(s.Labels, stack.LabelImage, ref)
+		s.Labels = withLabel(s.Labels, LabelImage, ref)
 	}
 }
 
 // URLs are the addresses the stack serves: each port published on the nodes.
-func URLs(spec *stack.Spec) []string {
+func URLs(spec *Spec) []string {
 	var urls []string
 	for _, s := range spec.Services {
 		if s.EndpointSpec == nil {

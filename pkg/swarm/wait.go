@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // Status is how far one service is from what it should be.
@@ -82,7 +82,7 @@ type WaitOptions struct {
 
 // Wait polls until every target runs all its replicas on its current spec, healthy, and
 // Swarm is not updating it.
-func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptions) error {
+func Wait(ctx context.Context, api docker.API, targets []WaitTarget, o WaitOptions) error {
 	if o.Interval == 0 {
 		o.Interval = 500 * time.Millisecond
 	}
@@ -148,7 +148,7 @@ func Wait(ctx context.Context, api engine.API, targets []WaitTarget, o WaitOptio
 	}
 }
 
-func raiseReplicas(ctx context.Context, api engine.API, name string, n uint64) error {
+func raiseReplicas(ctx context.Context, api docker.API, name string, n uint64) error {
 	svc, _, err := api.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return fmt.Errorf("inspecting service %s: %w", name, err)
@@ -196,7 +196,7 @@ func timeoutError(timeout time.Duration, statuses []Status) error {
 }
 
 // Statuses reports, for each named service, its desired, started and ready replicas.
-func Statuses(ctx context.Context, api engine.API, services []string) ([]Status, error) {
+func Statuses(ctx context.Context, api docker.API, services []string) ([]Status, error) {
 	out := make([]Status, 0, len(services))
 	nodes, err := listNodes(ctx, api)
 	if err != nil {
@@ -218,7 +218,7 @@ func Statuses(ctx context.Context, api engine.API, services []string) ([]Status,
 }
 
 // serviceStatus returns the service's status and its tasks; tasks on down nodes do not count.
-func serviceStatus(ctx context.Context, api engine.API, svc swarm.Service, down map[string]bool) (Status, []swarm.Task, error) {
+func serviceStatus(ctx context.Context, api docker.API, svc swarm.Service, down map[string]bool) (Status, []swarm.Task, error) {
 	tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID))})
 	if err != nil {
 		return Status{}, nil, fmt.Errorf("listing the tasks of %s: %w", svc.Spec.Name, err)

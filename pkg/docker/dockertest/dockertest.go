@@ -1,7 +1,7 @@
-// Package enginetest is a fake Docker engine for tests: it keeps services, networks, configs
+// Package dockertest is a fake Docker engine for tests: it keeps services, networks, configs
 // and tasks in memory, records the calls that change them, and can be saved to a file and
 // loaded again, so that a series of rscale processes (a testscript) shares one engine.
-package enginetest
+package dockertest
 
 import (
 	"bytes"
@@ -28,10 +28,10 @@ import (
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/docker"
 )
 
-var _ engine.API = (*Engine)(nil)
+var _ docker.API = (*Engine)(nil)
 
 // Engine is the fake. Its fields are what it holds; tests set and read them directly.
 type Engine struct {

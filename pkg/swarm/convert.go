@@ -1,4 +1,4 @@
-package stack
+package swarm
 
 import (
 	"fmt"
@@ -14,7 +14,13 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/names"
+	"github.com/rscale/rscale/pkg/stackname"
+)
+
+// Labels docker stack deploy puts on what it creates.
+const (
+	LabelNamespace = "com.docker.stack.namespace"
+	LabelImage     = "com.docker.stack.image"
 )
 
 // Spec is everything a stack deploy creates, as Docker Engine API objects.
@@ -63,7 +69,7 @@ type converter struct {
 	ns string
 }
 
-func (c converter) scoped(name string) string { return names.Scoped(c.ns, name) }
+func (c converter) scoped(name string) string { return stackname.Scoped(c.ns, name) }
 
 func (c converter) labels(extra map[string]string) map[string]string {
 	out := map[string]string{LabelNamespace: c.ns}
@@ -308,7 +314,7 @@ func (c converter) secretRefs(refs []types.ServiceSecretConfig) ([]*swarm.Secret
 // external one, else <stack>_<key>. compose-go fills an unset name: with <project>_<key>,
 // which is not a name the user chose.
 func (c converter) objectName(key, name string, external bool) string {
-	if !external && name == names.Scoped(c.p.Name, key) {
+	if !external && name == stackname.Scoped(c.p.Name, key) {
 		name = ""
 	}
 	switch {
@@ -356,7 +362,7 @@ func (c converter) networkName(key string) (string, error) {
 		}
 		return key, nil
 	}
-	if n.Name != "" && n.Name != names.Scoped(c.p.Name, key) && n.Name != key {
+	if n.Name != "" && n.Name != stackname.Scoped(c.p.Name, key) && n.Name != key {
 		return n.Name, nil
 	}
 	return c.scoped(key), nil

@@ -1,6 +1,6 @@
-// Package engine connects rscale to the Docker Engine and names the calls it makes, so the
+// Package docker connects rscale to the Docker Engine and names the calls it makes, so the
 // logic above it can be tested against a fake and run against the real engine.
-package engine
+package docker
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package stack
+package swarm
 
 import (
 	"context"
@@ -13,11 +13,13 @@ import (
 
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/rscale/rscale/pkg/stack"
 )
 
 func load(t *testing.T, file string) *Spec {
 	t.Helper()
-	p, err := Load(context.Background(), file, "echo-api")
+	p, err := stack.Load(context.Background(), file, "echo-api")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +169,7 @@ func TestConvertIsDeterministic(t *testing.T) {
 }
 
 func TestLoadErrorsNameTheFile(t *testing.T) {
-	_, err := Load(context.Background(), filepath.Join(t.TempDir(), "rscale.yml"), "x")
+	_, err := stack.Load(context.Background(), filepath.Join(t.TempDir(), "rscale.yml"), "x")
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "rscale.yml") || !strings.Contains(err.Error(), "rscale init") {
 		t.Errorf("missing file: %v", err)
 	}
@@ -175,7 +177,7 @@ func TestLoadErrorsNameTheFile(t *testing.T) {
 		"services:\n  web:\n    image: [nginx\n":                                   "rscale.yml",
 		"services:\n  web:\n    image: nginx\n    deploy:\n      replicas: many\n": "replicas",
 	} {
-		_, err := Load(context.Background(), writeStack(t, content), "x")
+		_, err := stack.Load(context.Background(), writeStack(t, content), "x")
 		if err == nil || !strings.Contains(err.Error(), "rscale.yml") || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want an error naming rscale.yml and %q", content, err, want)
 		}
@@ -187,7 +189,7 @@ func TestConvertRefusesWhatSwarmCannotDo(t *testing.T) {
 		"services:\n  web:\n    image: nginx\n    ports:\n      - \"8000-8010:80\"\n": "port range",
 		"services:\n  web:\n    image: nginx\n    network_mode: host\n":               "network_mode",
 	} {
-		p, err := Load(context.Background(), writeStack(t, content), "x")
+		p, err := stack.Load(context.Background(), writeStack(t, content), "x")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +202,7 @@ func TestConvertRefusesWhatSwarmCannotDo(t *testing.T) {
 // rscale loads a file before it knows the stack's name, so compose-go's project name differs
 // from the stack's; the names on the swarm must still be <stack>_<key>.
 func TestNamesFollowTheStackNotTheProjectName(t *testing.T) {
-	p, err := Load(context.Background(), filepath.Join("testdata", "haproxy.yml"), "rscale")
+	p, err := stack.Load(context.Background(), filepath.Join("testdata", "haproxy.yml"), "rscale")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package names
+package stackname
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestStack(t *testing.T) {
+func TestFromFolder(t *testing.T) {
 	tests := []struct {
 		folder, want string
 	}{
@@ -17,23 +17,23 @@ func TestStack(t *testing.T) {
 		{"a..b", "a-b"},
 	}
 	for _, tt := range tests {
-		got, err := Stack(tt.folder, "model_server")
+		got, err := FromFolder(tt.folder, "model_server")
 		if err != nil {
-			t.Errorf("Stack(%q): %v", tt.folder, err)
+			t.Errorf("FromFolder(%q): %v", tt.folder, err)
 			continue
 		}
 		if got != tt.want {
-			t.Errorf("Stack(%q) = %q, want %q", tt.folder, got, tt.want)
+			t.Errorf("FromFolder(%q) = %q, want %q", tt.folder, got, tt.want)
 		}
-		if err := CheckStack(got, "model_server"); err != nil {
-			t.Errorf("Stack(%q) = %q, which CheckStack refuses: %v", tt.folder, got, err)
+		if err := Check(got, "model_server"); err != nil {
+			t.Errorf("FromFolder(%q) = %q, which Check refuses: %v", tt.folder, got, err)
 		}
 	}
 }
 
-func TestStackTruncatesToFitServiceName(t *testing.T) {
+func TestFromFolderTruncatesToFitServiceName(t *testing.T) {
 	long := strings.Repeat("analysis-", 10)
-	got, err := Stack(long, "model_server")
+	got, err := FromFolder(long, "model_server")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +45,11 @@ func TestStackTruncatesToFitServiceName(t *testing.T) {
 	}
 }
 
-func TestStackNothingLeft(t *testing.T) {
+func TestFromFolderNothingLeft(t *testing.T) {
 	for _, folder := range []string{"!!!", "", "...", "日本語"} {
-		_, err := Stack(folder, "model_server")
+		_, err := FromFolder(folder, "model_server")
 		if err == nil || !strings.Contains(err.Error(), "--name") {
-			t.Errorf("Stack(%q) error = %v, want one suggesting --name", folder, err)
+			t.Errorf("FromFolder(%q) error = %v, want one suggesting --name", folder, err)
 		}
 	}
 }
@@ -68,7 +68,7 @@ func TestCheckService(t *testing.T) {
 }
 
 func TestCheckStackTooLong(t *testing.T) {
-	err := CheckStack(strings.Repeat("a", 60), "model_server")
+	err := Check(strings.Repeat("a", 60), "model_server")
 	if err == nil || !strings.Contains(err.Error(), "too long") {
 		t.Errorf("got %v, want a too-long error", err)
 	}

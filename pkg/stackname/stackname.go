@@ -1,5 +1,6 @@
-// Package names turns folder and service names into names Docker Swarm accepts.
-package names
+// Package stackname holds the rules for the names of a stack and its services, which every
+// engine accepts: Swarm's "<stack>_<service>" in 63 characters is the tightest of them.
+package stackname
 
 import (
 	"fmt"
@@ -15,10 +16,10 @@ var (
 	validService = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
 )
 
-// Stack derives a stack name from a folder name: lower case, every run of characters Swarm refuses
+// FromFolder derives a stack name from a folder name: lower case, every run of characters Swarm refuses
 // replaced by one '-', trimmed so it starts and ends with a letter or digit, and short enough that
 // "<stack>_<longestService>" fits in 63 characters.
-func Stack(folder, longestService string) (string, error) {
+func FromFolder(folder, longestService string) (string, error) {
 	name := invalidRun.ReplaceAllString(strings.ToLower(folder), "-")
 	name = strings.Trim(name, "-_")
 	if limit := MaxServiceName - len(longestService) - 1; len(name) > limit {
@@ -30,8 +31,8 @@ func Stack(folder, longestService string) (string, error) {
 	return name, nil
 }
 
-// CheckStack reports whether a stack name given by the user is one Swarm accepts.
-func CheckStack(stack, longestService string) error {
+// Check reports whether a stack name given by the user is one Swarm accepts.
+func Check(stack, longestService string) error {
 	if !validService.MatchString(stack) {
 		return fmt.Errorf("stack name %q is not valid: use lower-case letters, digits, '-' and '_', starting and ending with a letter or digit", stack)
 	}
