@@ -77,3 +77,8 @@ demo-down:
 
 clean:
 	rm -rf bin
+
+# Rewrite the CLI reference in docs/cli from the commands' help (TestCLIReferenceIsCurrent checks it).
+.PHONY: docs
+docs:
+	rm -rf docs/cli && $(GO) run ./internal/clidoc/gen docs/cli
