@@ -42,29 +42,7 @@ type block struct {
 // Each warning starts with the 1-based line it is about, as in "12: @get has no path",
 // so that callers can put the file name in front.
 func ParseAnnotations(src string) (endpoints []Endpoint, statics []StaticMount, warnings []string) {
-	var b block
-	warnf := func(line int, format string, args ...any) {
-		warnings = append(warnings, fmt.Sprintf("%d: ", line)+fmt.Sprintf(format, args...))
-	}
-	flush := func(atEOF bool) {
-		switch {
-		case b.filter && (len(b.endpoints) > 0 || len(b.statics) > 0):
-			// plumber refuses to load such a block, so none of it will be served.
-			warnf(b.firstLine, "a block cannot be both a @filter and an endpoint or @assets; plumber refuses it")
-		case b.filter:
-		default:
-			if atEOF && (len(b.endpoints) > 0 || len(b.statics) > 0) {
-				warnf(b.firstLine, "annotations at the end of the file are not followed by a function")
-			}
-			for _, e := range b.endpoints {
-				e.Serializer = b.serializer
-				endpoints = append(endpoints, e)
-			}
-			statics = append(statics, b.statics...)
-		}
-		b = block{}
-	}
-
+	var a annotationParser
 	for i, raw := range strings.Split(src, "\n") {
 		line := i + 1
 		text := strings.TrimSpace(raw)
@@ -72,63 +50,106 @@ func ParseAnnotations(src string) (endpoints []Endpoint, statics []StaticMount, 
 			// plumber looks past blank lines and plain comments for the annotations above
 			// an expression; any other line is code, which ends the block.
 			if text != "" && !strings.HasPrefix(text, "#") {
-				flush(false)
+				a.flush(false)
 			}
 			continue
 		}
-		tag, rest, ok := splitTag(text[2:])
-		if !ok {
-			continue // a description line
-		}
-		mark := func() {
-			if b.firstLine == 0 {
-				b.firstLine = line
-			}
-		}
-		switch {
-		case verbMethods[tag] != "":
-			mark()
-			fields := strings.Fields(rest)
-			if len(fields) == 0 {
-				warnf(line, "@%s has no path", tag)
-				continue
-			}
-			if len(fields) > 1 {
-				warnf(line, "@%s %s: the text after the path is ignored", tag, fields[0])
-			}
-			b.endpoints = append(b.endpoints, Endpoint{Method: verbMethods[tag], Path: withLeadingSlash(fields[0]), Line: line})
-		case tag == "serializer":
-			name, _, _ := strings.Cut(firstField(rest), "(")
-			if name == "" {
-				warnf(line, "@serializer names no serializer")
-				continue
-			}
-			b.setSerializer(name, line, warnf)
-		case shorthandSerializers[tag]:
-			b.setSerializer(tag, line, warnf)
-		case tag == "filter":
-			mark()
-			b.filter = true
-		case tag == "assets":
-			mark()
-			fields := strings.Fields(rest)
-			if len(fields) == 0 {
-				warnf(line, "@assets names no directory")
-				continue
-			}
-			if len(fields) > 2 {
-				warnf(line, "@assets takes a directory and a path; plumber ignores this line")
-				continue
-			}
-			prefix := assetsDefaultPrefix
-			if len(fields) == 2 {
-				prefix = withLeadingSlash(fields[1])
-			}
-			b.statics = append(b.statics, StaticMount{Prefix: prefix, Dir: fields[0], Line: line})
+		if tag, rest, ok := splitTag(text[2:]); ok { // else a description line
+			a.tag(line, tag, rest)
 		}
 	}
-	flush(true)
-	return endpoints, statics, warnings
+	a.flush(true)
+	return a.endpoints, a.statics, a.warnings
+}
+
+// annotationParser collects what the blocks of one file declare.
+type annotationParser struct {
+	b         block // the block being read
+	endpoints []Endpoint
+	statics   []StaticMount
+	warnings  []string
+}
+
+func (a *annotationParser) warnf(line int, format string, args ...any) {
+	a.warnings = append(a.warnings, fmt.Sprintf("%d: ", line)+fmt.Sprintf(format, args...))
+}
+
+// flush ends the block being read: what it declares counts once an expression follows it.
+func (a *annotationParser) flush(atEOF bool) {
+	b := &a.b
+	switch {
+	case b.filter && (len(b.endpoints) > 0 || len(b.statics) > 0):
+		// plumber refuses to load such a block, so none of it will be served.
+		a.warnf(b.firstLine, "a block cannot be both a @filter and an endpoint or @assets; plumber refuses it")
+	case b.filter:
+	default:
+		if atEOF && (len(b.endpoints) > 0 || len(b.statics) > 0) {
+			a.warnf(b.firstLine, "annotations at the end of the file are not followed by a function")
+		}
+		for _, e := range b.endpoints {
+			e.Serializer = b.serializer
+			a.endpoints = append(a.endpoints, e)
+		}
+		a.statics = append(a.statics, b.statics...)
+	}
+	a.b = block{}
+}
+
+// tag reads one @tag line of the block.
+func (a *annotationParser) tag(line int, tag, rest string) {
+	b := &a.b
+	switch {
+	case verbMethods[tag] != "":
+		b.mark(line)
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			a.warnf(line, "@%s has no path", tag)
+			return
+		}
+		if len(fields) > 1 {
+			a.warnf(line, "@%s %s: the text after the path is ignored", tag, fields[0])
+		}
+		b.endpoints = append(b.endpoints, Endpoint{Method: verbMethods[tag], Path: withLeadingSlash(fields[0]), Line: line})
+	case tag == "serializer":
+		name, _, _ := strings.Cut(firstField(rest), "(")
+		if name == "" {
+			a.warnf(line, "@serializer names no serializer")
+			return
+		}
+		b.setSerializer(name, line, a.warnf)
+	case shorthandSerializers[tag]:
+		b.setSerializer(tag, line, a.warnf)
+	case tag == "filter":
+		b.mark(line)
+		b.filter = true
+	case tag == "assets":
+		b.mark(line)
+		a.assets(line, strings.Fields(rest))
+	}
+}
+
+// assets reads an @assets DIR [PATH] line.
+func (a *annotationParser) assets(line int, fields []string) {
+	if len(fields) == 0 {
+		a.warnf(line, "@assets names no directory")
+		return
+	}
+	if len(fields) > 2 {
+		a.warnf(line, "@assets takes a directory and a path; plumber ignores this line")
+		return
+	}
+	prefix := assetsDefaultPrefix
+	if len(fields) == 2 {
+		prefix = withLeadingSlash(fields[1])
+	}
+	a.b.statics = append(a.b.statics, StaticMount{Prefix: prefix, Dir: fields[0], Line: line})
+}
+
+// mark records the block's first verb, @assets or @filter line, for warnings.
+func (b *block) mark(line int) {
+	if b.firstLine == 0 {
+		b.firstLine = line
+	}
 }
 
 func (b *block) setSerializer(name string, line int, warnf func(int, string, ...any)) {
