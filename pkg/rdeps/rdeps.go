@@ -31,6 +31,7 @@ var packageName = regexp.MustCompile(`^(?:[A-Za-z]|[A-Za-z][A-Za-z0-9.]*[A-Za-z0
 // included (callers filter them with IsBase).
 func Scan(src string) []string {
 	toks := code(rlex.Tokenize(src))
+	closers := matchBrackets(toks)
 	found := map[string]bool{}
 	add := func(name string) {
 		if packageName.MatchString(name) {
@@ -49,17 +50,16 @@ func Scan(src string) []string {
 		if i+1 >= len(toks) || toks[i+1].Kind != rlex.Op || toks[i+1].Text != "(" {
 			continue
 		}
-		// A call: skip a pkg:: qualifier's effect on which function it is (base::library is library).
-		args := arguments(toks, i+1)
+		// A call: a pkg:: qualifier does not change which function it is (base::library is library).
 		switch t.Text {
 		case "library", "require":
-			scanLibrary(args, add)
+			scanLibrary(arguments(toks, i+1, closers), add)
 		case "requireNamespace", "loadNamespace":
-			if a := firstPositional(args, "package"); len(a) == 1 && a[0].Kind == rlex.String {
+			if a := firstPositional(arguments(toks, i+1, closers), "package"); len(a) == 1 && a[0].Kind == rlex.String {
 				add(a[0].Text)
 			}
 		case "p_load":
-			for _, a := range args {
+			for _, a := range arguments(toks, i+1, closers) {
 				if a.name == "" && len(a.value) == 1 && (a.value[0].Kind == rlex.Ident || a.value[0].Kind == rlex.String) {
 					add(a.value[0].Text)
 				}
@@ -112,44 +112,65 @@ type argument struct {
 	value []rlex.Token
 }
 
-// arguments splits the call whose "(" is toks[open] into its top-level arguments.
-func arguments(toks []rlex.Token, open int) []argument {
-	var (
-		args  []argument
-		cur   []rlex.Token
-		depth = 0
-	)
-	flush := func() {
-		a := argument{value: cur}
-		if len(cur) >= 2 && (cur[0].Kind == rlex.Ident || cur[0].Kind == rlex.String) && cur[1].Kind == rlex.Op && cur[1].Text == "=" {
-			a = argument{name: cur[0].Text, value: cur[2:]}
+// matchBrackets finds, in one pass, where each bracket toks opens is closed: closers[i] is
+// the index of the token that closes toks[i], or len(toks) when the file ends first. Any
+// closer closes the innermost open bracket, so R that does not parse is still read as far as
+// it goes; "[[" opens twice, as its "]]" is two tokens.
+func matchBrackets(toks []rlex.Token) map[int]int {
+	closers := map[int]int{}
+	var open []int
+	for i, t := range toks {
+		if t.Kind != rlex.Op {
+			continue
 		}
-		if len(cur) > 0 {
-			args = append(args, a)
-		}
-		cur = nil
-	}
-	for _, t := range toks[open+1:] {
-		if t.Kind == rlex.Op {
-			switch t.Text {
-			case "(", "[", "{", "[[":
-				depth++
-			case ")", "]", "}":
-				if depth == 0 {
-					flush()
-					return args
-				}
-				depth--
-			case ",":
-				if depth == 0 {
-					flush()
-					continue
-				}
+		switch t.Text {
+		case "(", "[", "{":
+			open = append(open, i)
+		case "[[":
+			open = append(open, i, i)
+		case ")", "]", "}":
+			if len(open) > 0 {
+				closers[open[len(open)-1]] = i
+				open = open[:len(open)-1]
 			}
 		}
-		cur = append(cur, t)
 	}
-	flush()
+	for _, i := range open {
+		closers[i] = len(toks)
+	}
+	return closers
+}
+
+// arguments splits the call whose "(" is toks[open] into its top-level arguments. It steps
+// over each nested bracket to its closer, so the scan of a file stays linear in its length
+// however deep its calls nest.
+func arguments(toks []rlex.Token, open int, closers map[int]int) []argument {
+	var args []argument
+	flush := func(value []rlex.Token) {
+		a := argument{value: value}
+		if len(value) >= 2 && (value[0].Kind == rlex.Ident || value[0].Kind == rlex.String) && value[1].Kind == rlex.Op && value[1].Text == "=" {
+			a = argument{name: value[0].Text, value: value[2:]}
+		}
+		if len(value) > 0 {
+			args = append(args, a)
+		}
+	}
+	end := closers[open]
+	start := open + 1
+	for i := start; i < end; i++ {
+		t := toks[i]
+		if t.Kind != rlex.Op {
+			continue
+		}
+		switch t.Text {
+		case "(", "[", "{", "[[":
+			i = closers[i]
+		case ",":
+			flush(toks[start:i])
+			start = i + 1
+		}
+	}
+	flush(toks[start:min(end, len(toks))])
 	return args
 }
 

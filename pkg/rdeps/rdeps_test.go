@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestScan(t *testing.T) {
@@ -34,6 +35,8 @@ func TestScan(t *testing.T) {
 		{"nested parentheses", "library(pkg = x, character.only = isTRUE(getOption('y')))", nil},
 		{"not a package name", `library("not a name"); library("9lives")`, nil},
 		{"library as a word", "my_library(x); library", nil},
+		{"double brackets inside a call", "pacman::p_load(x[[1]], dplyr)", []string{"dplyr", "pacman"}},
+		{"unclosed call", "library(glue", []string{"glue"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +154,27 @@ func TestParseRenvLock(t *testing.T) {
 	}
 	if _, err := ParseRenvLock([]byte("{not json")); err == nil || !strings.Contains(err.Error(), "renv.lock") {
 		t.Errorf("invalid JSON gave %v, want an error naming renv.lock", err)
+	}
+}
+
+// The scan is linear in the file's length: deeply nested calls (a generated file, or one
+// written to stall init) used to take a minute, each call's arguments read to its end again.
+func TestScanDeepNestingIsLinear(t *testing.T) {
+	const depth = 16000
+	nested := func(call, inner string) string {
+		return strings.Repeat(call+"(", depth) + inner + strings.Repeat(")", depth)
+	}
+	src := "pacman::p_load(dplyr, " + nested("f", "library(glue)") + ", tidyr)\n" +
+		nested("library", "x") + "\n" + nested("requireNamespace", `"jsonlite"`) + "\n"
+	start := time.Now()
+	got := Scan(src)
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("scanning %d KB of nested calls took %s, want well under 1s", len(src)>>10, took)
+	}
+	// The innermost library(x) and requireNamespace("jsonlite") count; the outer calls, whose
+	// argument is a call, do not.
+	if want := []string{"dplyr", "glue", "jsonlite", "pacman", "tidyr", "x"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Scan = %v, want %v", got, want)
 	}
 }
 
