@@ -46,7 +46,7 @@ func TestRenvBuildUsesTheBuildsRepository(t *testing.T) {
 			t.Errorf("install.R lacks %q", want)
 		}
 	}
-	if !strings.Contains(file(t, files, ".dockerignore"), "\n.env\n") {
+	if !strings.Contains(file(t, files, ".dockerignore"), "\n**/.env\n") {
 		t.Error(".dockerignore lets .env into the image")
 	}
 }
