@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/docker/cli/cli/config"
@@ -110,6 +111,28 @@ func (e Endpoint) Connect(ctx context.Context) (*client.Client, error) {
 			return nil, fmt.Errorf("cannot reach the Docker engine of docker context %q at %s (chosen by %s): start it, or choose another engine with --context or 'docker context use' (%w)", e.Context, e.Host, e.Source, err)
 		}
 		return nil, fmt.Errorf("cannot reach the Docker engine at %s: is Docker running? Start it, or point DOCKER_HOST at it (%w)", e.Host, err)
+	}
+	return c, nil
+}
+
+// ConnectChosen connects to the engine the docker CLI would choose (ResolveEndpoint, with
+// flag the --context value) and, when that is not the local default, says which one and why
+// to notices, so nobody deploys to a remote engine without being told.
+func ConnectChosen(ctx context.Context, flag string, notices io.Writer) (API, error) {
+	ep, err := ResolveEndpoint(flag)
+	if err != nil {
+		return nil, err
+	}
+	if !ep.IsLocalDefault() && notices != nil {
+		source := ""
+		if ep.Source != "" {
+			source = " (from " + ep.Source + ")"
+		}
+		fmt.Fprintf(notices, "Using %s%s.\n", ep, source)
+	}
+	c, err := ep.Connect(ctx)
+	if err != nil {
+		return nil, err // not a nil *client.Client in a non-nil API
 	}
 	return c, nil
 }

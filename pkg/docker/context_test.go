@@ -1,10 +1,12 @@
 package docker
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/cli/cli/config"
 	dcontext "github.com/docker/cli/cli/context/docker"
@@ -56,5 +58,22 @@ func TestResolveEndpointOrder(t *testing.T) {
 	check("--context default", "default", DefaultContext, "tcp://10.0.0.7:2375", "--context")
 	if _, err := ResolveEndpoint("nope"); err == nil || !strings.Contains(err.Error(), `docker context "nope" (from --context) does not exist`) {
 		t.Errorf("a context that does not exist: %v", err)
+	}
+}
+
+// An engine other than the local socket is named before rscale acts on it, even when it
+// cannot be reached; the local default is not.
+func TestConnectChosenSaysWhichEngine(t *testing.T) {
+	t.Setenv("DOCKER_CONTEXT", "")
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var notices strings.Builder
+	api, err := ConnectChosen(ctx, "", &notices)
+	if err == nil || api != nil || !strings.Contains(err.Error(), "cannot reach the Docker engine at tcp://127.0.0.1:1") {
+		t.Errorf("an engine that does not answer: %v, %v", api, err)
+	}
+	if got, want := notices.String(), "Using the Docker engine at tcp://127.0.0.1:1 (from DOCKER_HOST).\n"; got != want {
+		t.Errorf("notice %q, want %q", got, want)
 	}
 }
