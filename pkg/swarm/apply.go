@@ -1,8 +1,10 @@
-// Package swarm holds every operation rscale makes on Docker Swarm: deploy creates and
-// updates a stack the way `docker stack deploy` does (same names and labels, so the docker
-// CLI sees rscale's stacks and the other way round) and waits until every replica runs and
-// is healthy; scale, ps, logs and down act on the deployed stack. Backend puts them behind
-// the engine-neutral backend.Backend the commands call.
+// Package swarm is engine.Engine on Docker Swarm: it creates and updates a stack the way
+// `docker stack deploy` does (same names and labels, so the docker CLI sees rscale's stacks
+// and the other way round), tells how far each service is from running all its replicas,
+// healthy, and acts on the deployed stack for scale, ps, logs and down. What is Swarm's own
+// stays here: the spec-hash label that makes an unchanged redeploy restart nothing, the
+// replicas 'rscale scale' set surviving a redeploy, content-named configs and secrets, and
+// the Ramp that starts many replicas a few at a time.
 package swarm
 
 import (
@@ -19,35 +21,34 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // LabelSpecHash records, on each service, a hash of the spec rscale last deployed, so a
-// redeploy of an unchanged file sends no update and restarts no task.
+// redeploy of an unchanged file sends no update and restarts no task. It is the Revision of
+// the service's Change.
 const LabelSpecHash = "io.rscale.spec-hash"
-
-// Options tune Apply.
-type Options struct {
-	Prune bool // remove the stack's services that the file no longer has
-	Out   io.Writer
-	// Ramp caps the replicas a service gains at once; Wait adds the rest. nil: no cap.
-	Ramp *Ramp
-}
 
 // LabelFileReplicas records the replicas the stack file asked for at the last deploy: while
 // the file keeps asking for that number, a redeploy keeps the count 'rscale scale' set.
 const LabelFileReplicas = "io.rscale.file-replicas"
 
-// Change is what Apply did to one service.
-type Change struct {
-	Service  string // full name, <stack>_<name>
-	Action   string // "created", "updated", "unchanged" or "removed"
-	SpecHash string // of the spec the service now has; "" once removed
-	Replicas uint64 // the replicas it is to have; with Options.Ramp, it may have fewer yet
+// Apply makes the swarm hold the plan: networks, configs, secrets, then services.
+func (e *Engine) Apply(ctx context.Context, p engine.Plan, o engine.ApplyOptions) ([]engine.Change, error) {
+	plan, err := planOf(p)
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.api(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return apply(ctx, api, plan.Spec, o)
 }
 
-// Apply makes the swarm match spec: networks, configs, secrets, then services.
-func Apply(ctx context.Context, api docker.API, spec *Spec, o Options) ([]Change, error) {
-	out := o.Out
+func apply(ctx context.Context, api docker.API, spec *Spec, o engine.ApplyOptions) ([]engine.Change, error) {
+	out := o.Progress
 	if out == nil {
 		out = io.Discard
 	}
@@ -66,56 +67,76 @@ func Apply(ctx context.Context, api docker.API, spec *Spec, o Options) ([]Change
 	if err != nil {
 		return nil, err
 	}
-	var changes []Change
+	var changes []engine.Change
 	wanted := map[string]bool{}
 	for _, s := range spec.Services {
-		s := s
 		wanted[s.Name] = true
 		refer(&s, configNames, secretNames)
-		hash, err := specHash(s)
+		c, err := applyService(ctx, api, s, existing, o.Pacing, out)
 		if err != nil {
-			return nil, err
+			return changes, err
 		}
-		s.Labels = withLabel(s.Labels, LabelSpecHash, hash)
-		current, ok := existing[s.Name]
-		switch {
-		case !ok:
-			s.Labels = withLabel(s.Labels, LabelFileReplicas, fileReplicas(s))
-			wanted := startReplicas(&s, 0, o.Ramp)
-			if _, err := api.ServiceCreate(ctx, s, swarm.ServiceCreateOptions{}); err != nil {
-				return changes, fmt.Errorf("creating service %s: %w", s.Name, err)
-			}
-			changes = append(changes, Change{s.Name, "created", hash, wanted})
-		case current.Spec.Labels[LabelSpecHash] == hash:
-			changes = append(changes, Change{s.Name, "unchanged", hash, currentReplicas(current)})
-		default:
-			if kept, n := keepScaledReplicas(&s, current); kept {
-				fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
-			}
-			wanted := startReplicas(&s, currentReplicas(current), o.Ramp)
-			if _, err := api.ServiceUpdate(ctx, current.ID, current.Version, s, swarm.ServiceUpdateOptions{}); err != nil {
-				return changes, fmt.Errorf("updating service %s: %w", s.Name, err)
-			}
-			changes = append(changes, Change{s.Name, "updated", hash, wanted})
-		}
+		c.Service = stackname.Unscoped(spec.Namespace, s.Name)
+		changes = append(changes, c)
 	}
 	if o.Prune {
-		for name, svc := range existing {
-			if wanted[name] {
-				continue
-			}
-			if err := api.ServiceRemove(ctx, svc.ID); err != nil {
-				return changes, fmt.Errorf("removing service %s, which the stack file no longer has: %w", name, err)
-			}
-			changes = append(changes, Change{name, "removed", "", 0})
+		removed, err := prune(ctx, api, spec.Namespace, existing, wanted)
+		changes = append(changes, removed...)
+		if err != nil {
+			return changes, err
 		}
 	}
 	removeUnusedConfigs(ctx, api, spec.Namespace, configNames, existing, out)
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Service < changes[j].Service })
 	for _, c := range changes {
-		fmt.Fprintf(out, "service %s %s\n", c.Service, c.Action)
+		fmt.Fprintf(out, "service %s %s\n", stackname.Scoped(spec.Namespace, c.Service), c.Action)
 	}
 	return changes, nil
+}
+
+// applyService creates s, or updates the service of that name in existing unless it already
+// carries s's spec hash; pacing caps the replicas it gains at once.
+func applyService(ctx context.Context, api docker.API, s swarm.ServiceSpec, existing map[string]swarm.Service, pacing engine.Pacing, out io.Writer) (engine.Change, error) {
+	hash, err := specHash(s)
+	if err != nil {
+		return engine.Change{}, err
+	}
+	s.Labels = withLabel(s.Labels, LabelSpecHash, hash)
+	current, ok := existing[s.Name]
+	switch {
+	case !ok:
+		s.Labels = withLabel(s.Labels, LabelFileReplicas, fileReplicas(s))
+		target := startReplicas(&s, 0, pacing)
+		if _, err := api.ServiceCreate(ctx, s, swarm.ServiceCreateOptions{}); err != nil {
+			return engine.Change{}, fmt.Errorf("creating service %s: %w", s.Name, err)
+		}
+		return engine.Change{Action: "created", Revision: hash, Replicas: target}, nil
+	case current.Spec.Labels[LabelSpecHash] == hash:
+		return engine.Change{Action: "unchanged", Revision: hash, Replicas: currentReplicas(current)}, nil
+	}
+	if kept, n := keepScaledReplicas(&s, current); kept {
+		fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
+	}
+	target := startReplicas(&s, currentReplicas(current), pacing)
+	if _, err := api.ServiceUpdate(ctx, current.ID, current.Version, s, swarm.ServiceUpdateOptions{}); err != nil {
+		return engine.Change{}, fmt.Errorf("updating service %s: %w", s.Name, err)
+	}
+	return engine.Change{Action: "updated", Revision: hash, Replicas: target}, nil
+}
+
+// prune removes the services of existing that the stack file no longer has (not in wanted).
+func prune(ctx context.Context, api docker.API, namespace string, existing map[string]swarm.Service, wanted map[string]bool) ([]engine.Change, error) {
+	var removed []engine.Change
+	for name, svc := range existing {
+		if wanted[name] {
+			continue
+		}
+		if err := api.ServiceRemove(ctx, svc.ID); err != nil {
+			return removed, fmt.Errorf("removing service %s, which the stack file no longer has: %w", name, err)
+		}
+		removed = append(removed, engine.Change{Service: stackname.Unscoped(namespace, name), Action: "removed"})
+	}
+	return removed, nil
 }
 
 func namespaceFilter(namespace string) filters.Args {
@@ -294,15 +315,18 @@ func refer(s *swarm.ServiceSpec, configs, secrets map[string]objectRef) {
 	s.TaskTemplate.ContainerSpec = cs
 }
 
-// startReplicas caps the replicas s asks for as the ramp says, and returns the number it is
-// to reach.
-func startReplicas(s *swarm.ServiceSpec, current uint64, ramp *Ramp) uint64 {
+// startReplicas caps the replicas s asks for as pacing says (nil: no cap), and returns the
+// number it is to reach.
+func startReplicas(s *swarm.ServiceSpec, current uint64, pacing engine.Pacing) uint64 {
 	r := s.Mode.Replicated
 	if r == nil || r.Replicas == nil {
 		return 0
 	}
 	wanted := *r.Replicas
-	if first := ramp.First(current, wanted); first != wanted {
+	if pacing == nil {
+		return wanted
+	}
+	if first := pacing.First(current, wanted); first != wanted {
 		mode := *r
 		mode.Replicas = &first
 		s.Mode.Replicated = &mode

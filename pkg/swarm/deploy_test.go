@@ -13,10 +13,19 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/docker/dockertest"
+	"github.com/rscale/rscale/pkg/engine"
 )
+
+// onFake is an Engine acting on the fake Docker engine f.
+func onFake(f *dockertest.Engine) *Engine {
+	return New(func(context.Context) (docker.API, error) { return f, nil })
+}
+
+func testPlan(image, haproxyCfg string) *Plan {
+	return &Plan{Name: "demo", Spec: testSpec(image, haproxyCfg)}
+}
 
 func replicas(n uint64) swarm.ServiceMode {
 	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
@@ -47,7 +56,7 @@ func testSpec(image, haproxyCfg string) *Spec {
 	}
 }
 
-func actions(changes []Change) string {
+func actions(changes []engine.Change) string {
 	var parts []string
 	for _, c := range changes {
 		parts = append(parts, c.Service+" "+c.Action)
@@ -58,33 +67,41 @@ func actions(changes []Change) string {
 func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
-	changes, err := Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
+	e := onFake(f)
+	var out strings.Builder
+	changes, err := e.Apply(ctx, testPlan("api:1", "cfg v1"), engine.ApplyOptions{Progress: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(changes); got != "demo_model_server created, demo_proxy created" {
+	if got := actions(changes); got != "model_server created, proxy created" {
 		t.Errorf("first deploy: %s", got)
+	}
+	if !strings.Contains(out.String(), "service demo_model_server created") {
+		t.Errorf("progress %q", out.String())
 	}
 	proxy, _, _ := f.ServiceInspectWithRaw(ctx, "demo_proxy", swarm.ServiceInspectOptions{})
 	ref := proxy.Spec.TaskTemplate.ContainerSpec.Configs[0]
 	if !strings.HasPrefix(ref.ConfigName, "demo_haproxy_cfg-") || ref.ConfigID == "" {
 		t.Errorf("the proxy refers to config %q (ID %q), want the content-named config", ref.ConfigName, ref.ConfigID)
 	}
+	if changes[1].Revision == "" || changes[1].Revision != proxy.Spec.Labels[LabelSpecHash] {
+		t.Errorf("revision %q, want the spec hash the service carries, %q", changes[1].Revision, proxy.Spec.Labels[LabelSpecHash])
+	}
 
 	f.Calls = nil
-	changes, err = Apply(ctx, f, testSpec("api:1", "cfg v1"), Options{})
+	changes, err = e.Apply(ctx, testPlan("api:1", "cfg v1"), engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(changes); got != "demo_model_server unchanged, demo_proxy unchanged" || len(f.Calls) != 0 {
+	if got := actions(changes); got != "model_server unchanged, proxy unchanged" || len(f.Calls) != 0 {
 		t.Errorf("redeploying the same spec: %s, calls %v; want no change at all", got, f.Calls)
 	}
 
-	changes, err = Apply(ctx, f, testSpec("api:2", "cfg v2"), Options{})
+	changes, err = e.Apply(ctx, testPlan("api:2", "cfg v2"), engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := actions(changes); got != "demo_model_server updated, demo_proxy updated" {
+	if got := actions(changes); got != "model_server updated, proxy updated" {
 		t.Errorf("new image and config: %s", got)
 	}
 	proxy, _, _ = f.ServiceInspectWithRaw(ctx, "demo_proxy", swarm.ServiceInspectOptions{})
@@ -94,7 +111,7 @@ func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 	if _, kept := f.Configs[ref.ConfigID]; !kept || len(f.Configs) != 2 {
 		t.Errorf("configs after the change: %v; want the new one, and the old one kept for a rollback", f.Configs)
 	}
-	if _, err := Apply(ctx, f, testSpec("api:3", "cfg v3"), Options{}); err != nil {
+	if _, err := e.Apply(ctx, testPlan("api:3", "cfg v3"), engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, kept := f.Configs[ref.ConfigID]; kept || len(f.Configs) != 2 {
@@ -105,31 +122,32 @@ func TestApplyCreatesThenLeavesUnchangedThenUpdates(t *testing.T) {
 func TestApplyPrunesOnlyWhenAsked(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
-	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+	e := onFake(f)
+	if _, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	smaller := testSpec("api:1", "x")
-	smaller.Services = smaller.Services[:1]
-	changes, err := Apply(ctx, f, smaller, Options{})
+	smaller := testPlan("api:1", "x")
+	smaller.Spec.Services = smaller.Spec.Services[:1]
+	changes, err := e.Apply(ctx, smaller, engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Services) != 2 || actions(changes) != "demo_model_server unchanged" {
+	if len(f.Services) != 2 || actions(changes) != "model_server unchanged" {
 		t.Errorf("without --prune: %d services, %s", len(f.Services), actions(changes))
 	}
-	changes, err = Apply(ctx, f, smaller, Options{Prune: true})
+	changes, err = e.Apply(ctx, smaller, engine.ApplyOptions{Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Services) != 1 || actions(changes) != "demo_model_server unchanged, demo_proxy removed" {
+	if len(f.Services) != 1 || actions(changes) != "model_server unchanged, proxy removed" {
 		t.Errorf("with --prune: %d services, %s", len(f.Services), actions(changes))
 	}
 }
 
 func TestApplyExternalNetworkMustExist(t *testing.T) {
-	s := testSpec("api:1", "x")
-	s.Networks = append(s.Networks, NetworkSpec{Name: "shared", External: true})
-	_, err := Apply(context.Background(), dockertest.New(), s, Options{})
+	p := testPlan("api:1", "x")
+	p.Spec.Networks = append(p.Spec.Networks, NetworkSpec{Name: "shared", External: true})
+	_, err := onFake(dockertest.New()).Apply(context.Background(), p, engine.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "docker network create") {
 		t.Errorf("err = %v, want one telling how to create the network", err)
 	}
@@ -158,49 +176,82 @@ func TestSwarmManager(t *testing.T) {
 	}
 }
 
-func TestDeployWithNoInitRefusesWithoutASwarm(t *testing.T) {
+// In no swarm, Prepare makes one, unless --no-init; then it refuses and does nothing.
+func TestPrepareMakesASwarmUnlessNoInit(t *testing.T) {
+	ctx := context.Background()
 	f := dockertest.New()
 	f.SystemInfo.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
-	plan := &Plan{Name: "demo", Spec: testSpec("api:1", "x")}
-	_, err := Stack(context.Background(), f, plan, StackOptions{Init: false})
+	e := onFake(f)
+	e.NoInit = true
+	err := e.Prepare(ctx, testPlan("api:1", "x"), engine.PrepareOptions{})
 	if !errors.Is(err, docker.ErrNoSwarm) || !strings.Contains(err.Error(), "docker swarm init") || len(f.Calls) != 0 {
-		t.Errorf("err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.Calls)
+		t.Errorf("--no-init: err = %v, calls %v; want ErrNoSwarm and nothing done", err, f.Calls)
+	}
+	e.NoInit = false
+	var progress strings.Builder
+	if err := e.Prepare(ctx, testPlan("api:1", "x"), engine.PrepareOptions{Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Calls, []string{"swarm init"}) || !strings.Contains(progress.String(), "one-node swarm") {
+		t.Errorf("calls %v, progress %q; want a swarm made, and said so", f.Calls, progress.String())
 	}
 }
 
-func TestParseScaleValidatesEveryArgumentFirst(t *testing.T) {
+// A missing external network is found before the image is built or anything created.
+func TestPrepareRefusesAMissingExternalNetwork(t *testing.T) {
+	f := dockertest.New()
+	p := testPlan("api:1", "x")
+	p.Spec.Networks = append(p.Spec.Networks, NetworkSpec{Name: "shared", External: true})
+	err := onFake(f).Prepare(context.Background(), p, engine.PrepareOptions{BuiltServices: []string{"model_server"}})
+	if err == nil || !strings.Contains(err.Error(), "network shared is declared external but does not exist") || len(f.Calls) != 0 {
+		t.Errorf("err = %v, calls %v; want the missing network named and nothing done", err, f.Calls)
+	}
+}
+
+func TestResolveFindsEveryServiceFirst(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
-	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+	e := onFake(f)
+	if _, err := e.Resolve(ctx, "demo", []string{"model_server"}); !errors.Is(err, engine.ErrNotDeployed) || !strings.Contains(err.Error(), "stack demo is not deployed: run 'rscale deploy' first") {
+		t.Errorf("a stack that is not deployed: %v", err)
+	}
+	if _, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	bad := map[string]string{
-		"model_server=-1":  "whole number of 0 or more",
-		"model_server=abc": "whole number of 0 or more",
-		"model_server":     "SERVICE=REPLICAS",
-		"=3":               "SERVICE=REPLICAS",
-		"web=3":            `no service "web": it has model_server, proxy`,
+	if _, err := e.Resolve(ctx, "demo", []string{"model_server", "web"}); err == nil || !strings.Contains(err.Error(), `stack demo has no service "web": it has model_server, proxy`) {
+		t.Errorf("an unknown service: %v", err)
 	}
-	for arg, want := range bad {
-		_, err := parseScale(ctx, f, "demo", []string{"model_server=5", arg})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want an error containing %q", arg, err, want)
-		}
-	}
-	targets, err := parseScale(ctx, f, "demo", []string{"model_server=6", "demo_proxy=1"})
+	changes, err := e.Resolve(ctx, "demo", []string{"model_server", "demo_proxy"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if want := []engine.Change{{Service: "model_server", Replicas: 3}, {Service: "proxy", Replicas: 1}}; !reflect.DeepEqual(changes, want) {
+		t.Errorf("resolved %+v, want %+v", changes, want)
+	}
 	f.Calls = nil
-	if err := Scale(ctx, f, targets, true, WaitOptions{}); err != nil {
+	if err := e.SetReplicas(ctx, "demo", "model_server", 6); err != nil {
 		t.Fatal(err)
 	}
-	svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{})
-	if *svc.Spec.Mode.Replicated.Replicas != 6 {
-		t.Errorf("replicas = %d, want 6", *svc.Spec.Mode.Replicated.Replicas)
+	if want := []string{"update demo_model_server to 6"}; !reflect.DeepEqual(f.Calls, want) {
+		t.Errorf("calls %v, want %v", f.Calls, want)
 	}
-	if _, err := parseScale(ctx, f, "absent", []string{"model_server=2"}); err == nil || !strings.Contains(err.Error(), "not deployed") {
-		t.Errorf("scaling a stack that is not deployed: %v", err)
+}
+
+// A service in global mode runs one task per node: there is no count to set.
+func TestScaleRefusesAGlobalService(t *testing.T) {
+	ctx := context.Background()
+	f := dockertest.New()
+	e := onFake(f)
+	p := testPlan("api:1", "x")
+	p.Spec.Services[0].Mode = swarm.ServiceMode{Global: &swarm.GlobalService{}}
+	if _, err := e.Apply(ctx, p, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Resolve(ctx, "demo", []string{"model_server"}); err == nil || !strings.Contains(err.Error(), "global mode") {
+		t.Errorf("Resolve: %v", err)
+	}
+	if err := e.SetReplicas(ctx, "demo", "model_server", 2); err == nil || !strings.Contains(err.Error(), "global mode") {
+		t.Errorf("SetReplicas: %v", err)
 	}
 }
 
@@ -210,138 +261,146 @@ func task(svc swarm.Service, slot int, desired, state swarm.TaskState, errText s
 		Spec: svc.Spec.TaskTemplate, Status: swarm.TaskStatus{State: state, Err: errText}}
 }
 
-func deployed(t *testing.T, f *dockertest.Engine, image string) (swarm.Service, []Change) {
+// deployed deploys the test plan with image, and returns its model_server service and change.
+func deployed(t *testing.T, f *dockertest.Engine, image string) (swarm.Service, engine.Change) {
 	t.Helper()
-	changes, err := Apply(context.Background(), f, testSpec(image, "x"), Options{})
+	changes, err := onFake(f).Apply(context.Background(), testPlan(image, "x"), engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
-	return svc, changes
+	return svc, changes[0]
 }
 
-func waitFor(f *dockertest.Engine, c Change, timeout time.Duration, out io.Writer) error {
-	return Wait(context.Background(), f, []WaitTarget{{Service: c.Service, SpecHash: c.SpecHash}},
-		WaitOptions{Timeout: timeout, Interval: time.Millisecond, Out: out, Prefix: "demo_"})
+func statusOf(t *testing.T, f *dockertest.Engine, c engine.Change) engine.Status {
+	t.Helper()
+	statuses, err := onFake(f).Status(context.Background(), "demo", []engine.Change{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return statuses[0]
 }
 
-func TestWaitConvergesAndReportsProgress(t *testing.T) {
+func TestStatusDoneOnceEveryReplicaRuns(t *testing.T) {
 	f := dockertest.New()
-	api, changes := deployed(t, f, "api:1")
+	api, change := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(api, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(api, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(api, 3, swarm.TaskStateShutdown, swarm.TaskStateFailed, "old failure"),
 	}
-	var out strings.Builder
-	if err := waitFor(f, changes[0], time.Second, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(out.String(), "model_server") || !strings.Contains(out.String(), "3/3") {
-		t.Errorf("progress %q", out.String())
+	s := statusOf(t, f, change)
+	if want := (engine.Status{Service: "model_server", Desired: 3, Running: 3, Ready: 3, Done: true}); !reflect.DeepEqual(s, want) {
+		t.Errorf("status %+v, want %+v", s, want)
 	}
 }
 
 // Right after an update, the old replicas still run and Swarm may not have begun replacing
 // them: they must not count.
-func TestWaitIgnoresReplicasOfTheOldSpec(t *testing.T) {
+func TestStatusIgnoresReplicasOfTheOldSpec(t *testing.T) {
 	f := dockertest.New()
 	old, _ := deployed(t, f, "api:1")
-	_, changes := deployed(t, f, "api:2")
+	_, change := deployed(t, f, "api:2")
 	f.Tasks = []swarm.Task{
 		task(old, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(old, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 		task(old, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""),
 	}
-	err := waitFor(f, changes[0], 30*time.Millisecond, nil)
-	if err == nil || !strings.Contains(err.Error(), "0/3 ready") {
-		t.Errorf("err = %v, want a timeout with 0/3 ready", err)
+	if s := statusOf(t, f, change); s.Ready != 0 || s.Done || s.Err != nil {
+		t.Errorf("status %+v, want 0 ready and not done", s)
 	}
 }
 
-func TestWaitWaitsForTheUpdateToFinish(t *testing.T) {
+func TestStatusNotDoneWhileSwarmWatchesTheUpdate(t *testing.T) {
 	f := dockertest.New()
-	api, changes := deployed(t, f, "api:1")
+	api, change := deployed(t, f, "api:1")
 	api.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateUpdating}
 	api.Spec.UpdateConfig = &swarm.UpdateConfig{Monitor: 30 * time.Second}
 	f.Services[api.ID] = api
 	for slot := 1; slot <= 3; slot++ {
 		f.Tasks = append(f.Tasks, task(api, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
 	}
-	var out strings.Builder
-	err := waitFor(f, changes[0], 30*time.Millisecond, &out)
-	if err == nil || !strings.Contains(out.String(), "Swarm watches them for 30s") {
-		t.Errorf("err = %v, progress %q: want a timeout while Swarm still watches the new replicas", err, out.String())
+	s := statusOf(t, f, change)
+	if s.Done || !s.Updating || s.Detail != "all replaced; Swarm watches them for 30s" {
+		t.Errorf("status %+v: want not done, updating, while Swarm still watches the new replicas", s)
 	}
 }
 
-func TestWaitTimesOutWithTheTaskError(t *testing.T) {
+func TestStatusTellsTheTaskError(t *testing.T) {
 	f := dockertest.New()
-	api, changes := deployed(t, f, "api:1")
+	api, change := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateStarting, "container is unhealthy")}
-	var out strings.Builder
-	err := waitFor(f, changes[0], 50*time.Millisecond, &out)
-	if err == nil || !strings.Contains(err.Error(), "0/3") || !strings.Contains(err.Error(), "container is unhealthy") || !strings.Contains(err.Error(), "--timeout") {
-		t.Errorf("err = %v", err)
-	}
-	if !strings.Contains(out.String(), "(1 starting)") {
-		t.Errorf("progress %q, want the starting replica shown", out.String())
+	s := statusOf(t, f, change)
+	if s.Done || s.Err != nil || s.Running != 1 || s.Detail != "1 starting; last task error: container is unhealthy" {
+		t.Errorf("status %+v: want the starting replica and the task error, still waiting", s)
 	}
 }
 
-func TestWaitReportsARollback(t *testing.T) {
+func TestStatusReportsARollback(t *testing.T) {
 	f := dockertest.New()
-	_, _ = deployed(t, f, "api:1")
+	deployed(t, f, "api:1")
 	before, _, _ := f.ServiceInspectWithRaw(context.Background(), "demo_model_server", swarm.ServiceInspectOptions{})
-	svc, changes := deployed(t, f, "api:2")
+	svc, change := deployed(t, f, "api:2")
 	// What Swarm does when the new tasks fail: it puts the previous spec back.
 	svc.Spec = before.Spec
 	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted, Message: "rollback completed"}
 	f.Services[svc.ID] = svc
 	f.Tasks = []swarm.Task{task(svc, 1, swarm.TaskStateShutdown, swarm.TaskStateFailed, "container is unhealthy")}
-	err := waitFor(f, changes[0], time.Second, nil)
-	if !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "rscale logs model_server") || !strings.Contains(err.Error(), "container is unhealthy") {
+	err := statusOf(t, f, change).Err
+	if !errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "rscale logs model_server") || !strings.Contains(err.Error(), "container is unhealthy") {
 		t.Errorf("err = %v, want ErrRolledBack with the reason and a hint", err)
 	}
 }
 
-func TestWaitStopsWhenTheImageCannotBePulled(t *testing.T) {
+func TestStatusReportsAServiceChangedBySomeoneElse(t *testing.T) {
 	f := dockertest.New()
-	api, changes := deployed(t, f, "traefik:v3.7.3")
+	svc, change := deployed(t, f, "api:1")
+	svc.Spec.Labels = withLabel(svc.Spec.Labels, LabelSpecHash, "another")
+	f.Services[svc.ID] = svc
+	err := statusOf(t, f, change).Err
+	if err == nil || errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "changed by someone else") {
+		t.Errorf("err = %v, want one saying someone else changed the service", err)
+	}
+	// Without a revision to hold, any spec will do.
+	if err := statusOf(t, f, engine.Change{Service: change.Service}).Err; err != nil {
+		t.Errorf("no revision: %v", err)
+	}
+}
+
+func TestStatusStopsWhenTheImageCannotBePulled(t *testing.T) {
+	f := dockertest.New()
+	api, change := deployed(t, f, "traefik:v3.7.3")
 	f.Tasks = []swarm.Task{
 		task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
 		task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRejected, "No such image: traefik:v3.7.3"),
 	}
-	err := waitFor(f, changes[0], time.Minute, nil)
+	err := statusOf(t, f, change).Err
 	if err == nil || !strings.Contains(err.Error(), "No such image: traefik:v3.7.3") || !strings.Contains(err.Error(), "docker load") {
 		t.Errorf("err = %v, want the image error at once, with what to do", err)
 	}
 }
 
 // A rollback left over from an earlier deploy is not this deploy's failure.
-func TestWaitIgnoresAnEarlierRollback(t *testing.T) {
+func TestStatusIgnoresAnEarlierRollback(t *testing.T) {
 	f := dockertest.New()
-	svc, changes := deployed(t, f, "api:1")
+	svc, change := deployed(t, f, "api:1")
 	svc.UpdateStatus = &swarm.UpdateStatus{State: swarm.UpdateStateRollbackCompleted}
 	f.Services[svc.ID] = svc
 	for slot := 1; slot <= 3; slot++ {
 		f.Tasks = append(f.Tasks, task(svc, slot, swarm.TaskStateRunning, swarm.TaskStateRunning, ""))
 	}
-	if err := waitFor(f, changes[0], time.Second, nil); err != nil {
-		t.Errorf("err = %v", err)
+	if s := statusOf(t, f, change); !s.Done || s.Err != nil {
+		t.Errorf("status %+v, want done", s)
 	}
 }
 
 func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
+	e := onFake(f)
 	deployed(t, f, "api:1")
-	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Scale(ctx, f, targets, true, WaitOptions{}); err != nil {
+	if err := e.SetReplicas(ctx, "demo", "model_server", 10); err != nil {
 		t.Fatal(err)
 	}
 	replicasNow := func() uint64 {
@@ -349,16 +408,16 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 		return *svc.Spec.Mode.Replicated.Replicas
 	}
 	var out strings.Builder
-	if _, err := Apply(ctx, f, testSpec("api:2", "x"), Options{Out: &out}); err != nil {
+	if _, err := e.Apply(ctx, testPlan("api:2", "x"), engine.ApplyOptions{Progress: &out}); err != nil {
 		t.Fatal(err)
 	}
 	if n := replicasNow(); n != 10 || !strings.Contains(out.String(), "keeps its 10 replicas") {
 		t.Errorf("new code after scale: %d replicas, output %q; want the 10 that scale set, and a note", n, out.String())
 	}
 	// The file now asks for another number: the file wins.
-	more := testSpec("api:2", "x")
-	more.Services[0].Mode = replicas(4)
-	if _, err := Apply(ctx, f, more, Options{}); err != nil {
+	more := testPlan("api:2", "x")
+	more.Spec.Services[0].Mode = replicas(4)
+	if _, err := e.Apply(ctx, more, engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := replicasNow(); n != 4 {
@@ -369,11 +428,12 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 func TestRemove(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
-	if _, err := Apply(ctx, f, testSpec("api:1", "x"), Options{}); err != nil {
+	e := onFake(f)
+	if _, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	removed, err := Remove(ctx, f, "demo", &out, time.Second)
+	removed, err := e.Remove(ctx, "demo", engine.RemoveOptions{Timeout: time.Second, Progress: &out})
 	if err != nil || !removed {
 		t.Fatalf("Remove = %v, %v", removed, err)
 	}
@@ -385,7 +445,7 @@ func TestRemove(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if removed, err := Remove(ctx, f, "demo", nil, time.Second); err != nil || removed {
+	if removed, err := e.Remove(ctx, "demo", engine.RemoveOptions{Timeout: time.Second}); err != nil || removed {
 		t.Errorf("second Remove = %v, %v; want nothing removed", removed, err)
 	}
 }
@@ -393,21 +453,43 @@ func TestRemove(t *testing.T) {
 func TestRemoveWaitsForTheReplicasToStop(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
+	e := onFake(f)
 	api, _ := deployed(t, f, "api:1")
 	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateShutdown, swarm.TaskStateRunning, "")}
-	if _, err := Remove(ctx, f, "demo", nil, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "still stopping") {
+	if _, err := e.Remove(ctx, "demo", engine.RemoveOptions{Timeout: 50 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "still stopping") {
 		t.Errorf("a replica still running: %v", err)
 	}
 	if len(f.Networks) != 1 {
 		t.Errorf("the network was removed while a replica still ran")
 	}
 	f.Tasks[0].Status.State = swarm.TaskStateShutdown
-	if removed, err := Remove(ctx, f, "demo", nil, time.Second); err != nil || !removed {
+	if removed, err := e.Remove(ctx, "demo", engine.RemoveOptions{Timeout: time.Second}); err != nil || !removed {
 		t.Errorf("once stopped: %v, %v", removed, err)
 	}
 	if len(f.Networks)+len(f.Configs) != 0 {
 		t.Errorf("left %v %v", f.Networks, f.Configs)
 	}
+}
+
+// rampUp does what the pipeline does with a Pacing while it waits: ask for more replicas as
+// the ramp allows, until the service has target.
+func rampUp(t *testing.T, e *Engine, c engine.Change, pacing engine.Pacing) {
+	t.Helper()
+	for range 20 {
+		statuses, err := e.Status(context.Background(), "demo", []engine.Change{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint64(statuses[0].Desired) >= c.Replicas {
+			return
+		}
+		if n, ok := pacing.Next(statuses[0], c.Replicas); ok {
+			if err := e.SetReplicas(context.Background(), "demo", c.Service, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Fatalf("%s never reached %d replicas", c.Service, c.Replicas)
 }
 
 // Many replicas start a few at a time: all at once, R processes on a few cores fail their
@@ -416,7 +498,8 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	ctx := context.Background()
 	f := dockertest.New()
 	f.Converge = true
-	changes, err := Apply(ctx, f, testSpec("api:1", "x"), Options{Ramp: &Ramp{Window: 2}})
+	e := onFake(f)
+	changes, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{Pacing: &Ramp{Window: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,27 +507,21 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	if *svc.Spec.Mode.Replicated.Replicas != 2 || changes[0].Replicas != 3 {
 		t.Fatalf("created with %d replicas, change %+v; want 2 now on the way to 3", *svc.Spec.Mode.Replicated.Replicas, changes[0])
 	}
-	var out strings.Builder
-	err = Wait(ctx, f, []WaitTarget{{Service: changes[0].Service, SpecHash: changes[0].SpecHash, Replicas: changes[0].Replicas}},
-		WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Out: &out, Prefix: "demo_", Ramp: &Ramp{Window: 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rampUp(t, e, changes[0], &Ramp{Window: 2})
 	if svc, _, _ = f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{}); *svc.Spec.Mode.Replicated.Replicas != 3 {
-		t.Errorf("after the wait: %d replicas, want 3", *svc.Spec.Mode.Replicated.Replicas)
-	}
-	if !strings.Contains(out.String(), "on the way to 3, at most 2 starting at a time") {
-		t.Errorf("progress %q", out.String())
+		t.Errorf("after the ramp: %d replicas, want 3", *svc.Spec.Mode.Replicated.Replicas)
 	}
 
-	targets, err := parseScale(ctx, f, "demo", []string{"model_server=10"})
+	resolved, err := e.Resolve(ctx, "demo", []string{"model_server"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Calls = nil
-	if err := Scale(ctx, f, targets, false, WaitOptions{Timeout: time.Second, Interval: time.Millisecond, Ramp: &Ramp{Window: 4}}); err != nil {
+	ramp := &Ramp{Window: 4}
+	if err := e.SetReplicas(ctx, "demo", "model_server", ramp.First(resolved[0].Replicas, 10)); err != nil {
 		t.Fatal(err)
 	}
+	rampUp(t, e, engine.Change{Service: "model_server", Replicas: 10}, ramp)
 	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.Calls, want) {
 		t.Errorf("scaling 3 → 10 four at a time: %v, want %v", f.Calls, want)
 	}
@@ -465,27 +542,36 @@ func TestSplitDetails(t *testing.T) {
 	}
 }
 
-func TestURLs(t *testing.T) {
-	if got := URLs(testSpec("api:1", "x")); !reflect.DeepEqual(got, []string{"http://localhost:8080/"}) {
-		t.Errorf("URLs = %v", got)
-	}
-}
-
-func parseScale(ctx context.Context, api docker.API, namespace string, args []string) ([]ScaleTarget, error) {
-	parsed, err := backend.ParseScaleArgs(args)
-	if err != nil {
-		return nil, err
-	}
-	return ResolveScale(ctx, api, namespace, parsed)
-}
-
-// A missing external network is found before the image is built or anything created.
-func TestDeployRefusesAMissingExternalNetworkFirst(t *testing.T) {
+func TestLogsPrefixEachLineWithItsReplica(t *testing.T) {
+	ctx := context.Background()
 	f := dockertest.New()
-	spec := testSpec("api:1", "x")
-	spec.Networks = append(spec.Networks, NetworkSpec{Name: "shared", External: true})
-	_, err := Stack(context.Background(), f, &Plan{Name: "demo", Spec: spec}, StackOptions{Build: true, Init: true})
-	if err == nil || !strings.Contains(err.Error(), "network shared is declared external but does not exist") || len(f.Calls) != 0 {
-		t.Errorf("err = %v, calls %v; want the missing network named and nothing done", err, f.Calls)
+	e := onFake(f)
+	if err := e.Logs(ctx, "demo", nil, engine.LogOptions{}, io.Discard); !errors.Is(err, engine.ErrNotDeployed) {
+		t.Errorf("a stack that is not deployed: %v", err)
+	}
+	api, _ := deployed(t, f, "api:1")
+	f.Tasks = []swarm.Task{task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, "")}
+	var out strings.Builder
+	if err := e.Logs(ctx, "demo", []string{"model_server"}, engine.LogOptions{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "model_server.1 | started\n" {
+		t.Errorf("logs %q, want lines prefixed with the replica", out.String())
+	}
+}
+
+// The URLs are read from what is deployed, not from a stack file.
+func TestURLs(t *testing.T) {
+	ctx := context.Background()
+	f := dockertest.New()
+	e := onFake(f)
+	if got, err := e.URLs(ctx, "demo"); err != nil || len(got) != 0 {
+		t.Errorf("not deployed: %v, %v", got, err)
+	}
+	if _, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.URLs(ctx, "demo"); err != nil || !reflect.DeepEqual(got, []string{"http://localhost:8080/"}) {
+		t.Errorf("URLs = %v, %v", got, err)
 	}
 }

@@ -14,20 +14,24 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // Logs writes the logs of the named services (all of the stack's when none), each line
 // prefixed with its replica, such as "model_server.3 | ".
-func Logs(ctx context.Context, api docker.API, namespace string, only []string, o backend.LogOptions, out io.Writer) error {
+func (e *Engine) Logs(ctx context.Context, namespace string, only []string, o engine.LogOptions, out io.Writer) error {
+	api, err := e.api(ctx)
+	if err != nil {
+		return err
+	}
 	services, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return err
 	}
 	if len(services) == 0 {
-		return fmt.Errorf("stack %s is not deployed: run 'rscale deploy' first", namespace)
+		return notDeployed(namespace)
 	}
 	var chosen []swarm.Service
 	for _, name := range only {
@@ -62,7 +66,7 @@ func Logs(ctx context.Context, api docker.API, namespace string, only []string, 
 	return nil
 }
 
-func serviceLogs(ctx context.Context, api docker.API, namespace string, svc swarm.Service, o backend.LogOptions, out *lockedWriter) error {
+func serviceLogs(ctx context.Context, api docker.API, namespace string, svc swarm.Service, o engine.LogOptions, out *lockedWriter) error {
 	slots := map[string]string{}
 	if tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID))}); err == nil {
 		for _, t := range tasks {

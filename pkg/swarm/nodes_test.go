@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/docker/dockertest"
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stack"
 )
 
@@ -104,90 +106,63 @@ func TestMatchesConstraints(t *testing.T) {
 	}
 }
 
-// The built image goes to REGISTRY/<stack>/<service>:<tag>, and the service runs it by digest.
-func TestPushedImagesArePinnedByDigest(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
+// With no registry, Prepare refuses before any build a built image that other nodes would
+// not find; with one, every node pulls it, and images not built are used as named.
+func TestPrepareAsksForARegistryOnSeveralNodes(t *testing.T) {
 	f := dockertest.New()
-	var progress strings.Builder
-	refs, err := pushImages(context.Background(), f, "10.0.0.5:5000", "demo", map[string]string{"model_server": "demo/model_server:rscale-abc"}, &progress)
-	if err != nil {
-		t.Fatal(err)
+	threeNodes(f)
+	e := onFake(f)
+	built := engine.PrepareOptions{BuiltServices: []string{"model_server"}}
+	err := e.Prepare(context.Background(), testPlan("demo/model_server:latest", "x"), built)
+	if err == nil || !strings.Contains(err.Error(), "--registry") || len(f.Calls) != 0 {
+		t.Errorf("no registry on 3 nodes: %v, calls %v", err, f.Calls)
 	}
-	remote := "10.0.0.5:5000/demo/model_server:rscale-abc"
-	if !strings.HasPrefix(refs["model_server"], remote+"@sha256:") {
-		t.Errorf("pushed %v, want %s pinned by digest", refs, remote)
+	built.Registry = "reg.example.com:5000"
+	if err := e.Prepare(context.Background(), testPlan("demo/model_server:latest", "x"), built); err != nil {
+		t.Errorf("through a registry: %v", err)
 	}
-	if strings.Join(f.Calls, ";") != "tag "+remote+";push "+remote {
-		t.Errorf("calls: %v", f.Calls)
-	}
-	spec := testSpec("demo/model_server:latest", "x")
-	pinImages(spec, "demo", refs)
-	if got := spec.Services[0].TaskTemplate.ContainerSpec.Image; got != refs["model_server"] {
-		t.Errorf("the service runs %s", got)
-	}
-	if !strings.Contains(progress.String(), "Pushed "+refs["model_server"]) {
-		t.Errorf("progress: %s", progress.String())
+	if err := e.Prepare(context.Background(), testPlan("demo/model_server:latest", "x"), engine.PrepareOptions{}); err != nil {
+		t.Errorf("nothing built: %v", err)
 	}
 }
 
-// Deploy with a registry: build, push, then the services, which run the pushed image by
-// digest. A refused push changes no service, and says what to do.
-func TestDeployThroughARegistry(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
+// The pipeline's images (built, pushed, pinned by digest) are what the services run, and
+// the stack label says so, as ps shows it.
+func TestPlanRunsTheImagesItIsGiven(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	file := filepath.Join(dir, "rscale.yml")
-	if err := os.WriteFile(file, []byte("x-rscale:\n  stack: demo\n  registry: reg.example.com:5000\nservices:\n  api:\n    image: demo/api:latest\n    build: .\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte("services:\n  api:\n    image: demo/api:latest\n    build: .\n  proxy:\n    image: haproxy:3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, name, err := stack.Open(context.Background(), file, "")
+	s, err := stack.Resolve(context.Background(), file, "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := NewPlan(p, name)
+	pinned := "reg.example.com:5000/demo/api:rscale-abc@sha256:0123"
+	p, err := onFake(dockertest.New()).Plan(s, map[string]string{"api": pinned})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	f := dockertest.New()
-	threeNodes(f)
-	f.PushRefused = "unauthorized: authentication required"
-	_, err = Stack(context.Background(), f, plan, StackOptions{Build: true, Detach: true})
-	if err == nil || !strings.Contains(err.Error(), "unauthorized: authentication required") || !strings.Contains(err.Error(), "docker login reg.example.com:5000") {
-		t.Errorf("a refused push: %v", err)
+	if p.Stack() != "demo" || !reflect.DeepEqual(p.Services(), []string{"api", "proxy"}) {
+		t.Errorf("plan of %s: %v", p.Stack(), p.Services())
 	}
-	for _, c := range f.Calls {
-		if strings.HasPrefix(c, "create") || strings.HasPrefix(c, "update") {
-			t.Errorf("a refused push still did %q", c)
-		}
+	spec := p.(*Plan).Spec
+	api, proxy := service(t, spec, "demo_api"), service(t, spec, "demo_proxy")
+	if api.TaskTemplate.ContainerSpec.Image != pinned || api.Labels[LabelImage] != pinned {
+		t.Errorf("the API runs %s (label %s), want %s", api.TaskTemplate.ContainerSpec.Image, api.Labels[LabelImage], pinned)
+	}
+	if proxy.TaskTemplate.ContainerSpec.Image != "haproxy:3" {
+		t.Errorf("the proxy runs %s, want the image the file names", proxy.TaskTemplate.ContainerSpec.Image)
 	}
 
-	f.PushRefused, f.Calls = "", nil
-	if _, err := Stack(context.Background(), f, plan, StackOptions{Build: true, Detach: true}); err != nil {
+	if err := os.WriteFile(file, []byte("services:\n  api:\n    image: demo/api:latest\n    network_mode: host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	svc, _, err := f.ServiceInspectWithRaw(context.Background(), "demo_api", swarm.ServiceInspectOptions{})
-	if err != nil {
+	if s, err = stack.Resolve(context.Background(), file, "demo"); err != nil {
 		t.Fatal(err)
 	}
-	if image := svc.Spec.TaskTemplate.ContainerSpec.Image; !strings.HasPrefix(image, "reg.example.com:5000/demo/api:rscale-") || !strings.Contains(image, "@sha256:") {
-		t.Errorf("the service runs %s, want the pushed image pinned by digest", image)
-	}
-
-	// --registry wins over the file's; without any, three nodes refuse before any build.
-	f.Calls = nil
-	if _, err := Stack(context.Background(), f, plan, StackOptions{Build: true, Detach: true, Registry: "other.example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(strings.Join(f.Calls, ";"), "push other.example.com/demo/api:rscale-") {
-		t.Errorf("--registry other.example.com: calls %v", f.Calls)
-	}
-	plan.Project.Extensions = nil
-	f.Calls = nil
-	if _, err := Stack(context.Background(), f, plan, StackOptions{Build: true, Detach: true}); err == nil || !strings.Contains(err.Error(), "--registry") || len(f.Calls) != 0 {
-		t.Errorf("no registry on 3 nodes: %v, calls %v", err, f.Calls)
+	if _, err := onFake(dockertest.New()).Plan(s, nil); err == nil || !strings.HasPrefix(err.Error(), file+": ") {
+		t.Errorf("a stack Swarm cannot run: %v, want the error to name the file", err)
 	}
 }
 
@@ -196,18 +171,18 @@ func TestDeployThroughARegistry(t *testing.T) {
 func TestTasksOnDownNodesDoNotCount(t *testing.T) {
 	f := dockertest.New()
 	threeNodes(f)
-	api, changes := deployed(t, f, "api:1")
+	api, change := deployed(t, f, "api:1")
+	e := onFake(f)
 	onNode := func(tk swarm.Task, node string) swarm.Task { tk.NodeID = node; return tk }
 	f.Tasks = []swarm.Task{
 		onNode(task(api, 1, swarm.TaskStateRunning, swarm.TaskStateRunning, ""), "n1"),
 		onNode(task(api, 2, swarm.TaskStateRunning, swarm.TaskStateRunning, ""), "n2"),
 		onNode(task(api, 3, swarm.TaskStateRunning, swarm.TaskStateRunning, ""), "n3"),
 	}
-	statuses, err := Statuses(context.Background(), f, []string{changes[0].Service})
-	if err != nil || statuses[0].Running != 3 || statuses[0].Ready != 3 {
-		t.Fatalf("3 nodes up: %+v %v", statuses, err)
+	if s := statusOf(t, f, change); s.Running != 3 || s.Ready != 3 || !s.Done {
+		t.Fatalf("3 nodes up: %+v", s)
 	}
-	infos, err := Describe(context.Background(), f, "demo")
+	infos, err := e.Services(context.Background(), "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +194,10 @@ func TestTasksOnDownNodesDoNotCount(t *testing.T) {
 	}
 
 	f.Nodes[2].Status.State = swarm.NodeStateDown
-	statuses, err = Statuses(context.Background(), f, []string{changes[0].Service})
-	if err != nil || statuses[0].Running != 2 || statuses[0].Ready != 2 || statuses[0].converged() {
-		t.Errorf("a node down: %+v %v", statuses, err)
+	if s := statusOf(t, f, change); s.Running != 2 || s.Ready != 2 || s.Done {
+		t.Errorf("a node down: %+v", s)
 	}
-	infos, _ = Describe(context.Background(), f, "demo")
+	infos, _ = e.Services(context.Background(), "demo")
 	if got := strings.Join(infos[0].Nodes, ","); got != "alpha,beta" || infos[0].Running != 2 {
 		t.Errorf("a node down, ps: nodes %s, running %d", got, infos[0].Running)
 	}

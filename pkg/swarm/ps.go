@@ -10,12 +10,16 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
-// Describe reports every service of a stack.
-func Describe(ctx context.Context, api docker.API, namespace string) ([]backend.ServiceInfo, error) {
+// Services describes every service of the deployed stack (by full name, as docker stack
+// services shows them); none when it is not deployed.
+func (e *Engine) Services(ctx context.Context, namespace string) ([]engine.ServiceInfo, error) {
+	api, err := e.api(ctx)
+	if err != nil {
+		return nil, err
+	}
 	services, err := servicesOf(ctx, api, namespace)
 	if err != nil {
 		return nil, err
@@ -25,13 +29,13 @@ func Describe(ctx context.Context, api docker.API, namespace string) ([]backend.
 		return nil, err
 	}
 	hostnames, down := nodeNames(nodes), downNodes(nodes)
-	var infos []backend.ServiceInfo
+	var infos []engine.ServiceInfo
 	for _, svc := range services {
 		st, tasks, err := serviceStatus(ctx, api, svc, down)
 		if err != nil {
 			return nil, err
 		}
-		info := backend.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[LabelImage], Ports: []string{}, Nodes: []string{}}
+		info := engine.ServiceInfo{Name: svc.Spec.Name, Desired: st.Desired, Running: st.Running, Image: svc.Spec.Labels[LabelImage], Ports: []string{}, Nodes: []string{}}
 		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
 			if info.Image == "" {
 				info.Image = cs.Image
@@ -56,7 +60,7 @@ func Describe(ctx context.Context, api docker.API, namespace string) ([]backend.
 			if t.NodeID != "" && t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning && !down[t.NodeID] {
 				inUse[node] = true
 			}
-			info.Tasks = append(info.Tasks, backend.TaskInfo{
+			info.Tasks = append(info.Tasks, engine.TaskInfo{
 				Name:    svc.Spec.Name + "." + strconv.Itoa(t.Slot),
 				State:   string(t.Status.State),
 				Desired: string(t.DesiredState),

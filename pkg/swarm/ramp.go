@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 // Ramp is rscale's one policy for adding replicas: how many to ask Swarm for while a service
@@ -28,6 +29,22 @@ import (
 type Ramp struct {
 	Window int // most replicas starting at once
 	cpu    func() (idle float64, known bool)
+}
+
+var _ engine.Pacing = (*Ramp)(nil)
+
+// Pacing is the Ramp for a deploy or scale: batch replicas starting at a time (0: eight per
+// CPU of the swarm's nodes). With no Docker engine to ask, it is the default for two CPUs;
+// the call that needs the engine says why it cannot be reached.
+func (e *Engine) Pacing(ctx context.Context, batch int) engine.Pacing {
+	api, err := e.api(ctx)
+	if err != nil {
+		if batch <= 0 {
+			batch = DefaultWindow(0)
+		}
+		return &Ramp{Window: batch}
+	}
+	return NewRamp(ctx, api, batch)
 }
 
 // DefaultWindow is the default of Ramp.Window for a node of ncpu CPUs: enough that starting
@@ -87,8 +104,8 @@ func (r *Ramp) First(current, target uint64) uint64 {
 
 // Next is how many replicas to ask for, given the service's status, on the way to target;
 // false when the count should stay as it is for now.
-func (r *Ramp) Next(s Status, target uint64) (uint64, bool) {
-	if r == nil || uint64(s.Desired) >= target || s.updating() {
+func (r *Ramp) Next(s engine.Status, target uint64) (uint64, bool) {
+	if r == nil || uint64(s.Desired) >= target || s.Updating {
 		return 0, false
 	}
 	starting := s.Desired - s.Ready

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/swarm"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 func TestRampKeepsAWindowOfReplicasStarting(t *testing.T) {
@@ -20,21 +20,21 @@ func TestRampKeepsAWindowOfReplicasStarting(t *testing.T) {
 		name           string
 		desired, ready int
 		idle           float64
-		update         swarm.UpdateState
+		updating       bool
 		target         uint64
 		want           uint64
 		raise          bool
 	}{
-		{"all starting, CPU full", 18, 10, 0.05, "", 100, 0, false},
-		{"three became healthy, CPU full", 18, 13, 0.05, "", 100, 21, true},
-		{"all starting, CPU idle: twice the window", 18, 10, 0.5, "", 100, 26, true},
-		{"twice the window starting", 26, 10, 0.5, "", 100, 0, false},
-		{"near the target", 98, 97, 0.05, "", 100, 100, true},
-		{"at the target", 100, 90, 0.5, "", 100, 0, false},
-		{"Swarm is updating the service", 18, 18, 0.5, swarm.UpdateStateUpdating, 100, 0, false},
+		{"all starting, CPU full", 18, 10, 0.05, false, 100, 0, false},
+		{"three became healthy, CPU full", 18, 13, 0.05, false, 100, 21, true},
+		{"all starting, CPU idle: twice the window", 18, 10, 0.5, false, 100, 26, true},
+		{"twice the window starting", 26, 10, 0.5, false, 100, 0, false},
+		{"near the target", 98, 97, 0.05, false, 100, 100, true},
+		{"at the target", 100, 90, 0.5, false, 100, 0, false},
+		{"Swarm is updating the service", 18, 18, 0.5, true, 100, 0, false},
 	} {
 		cpuIdle = c.idle
-		got, raise := r.Next(Status{Desired: c.desired, Ready: c.ready, Update: c.update}, c.target)
+		got, raise := r.Next(engine.Status{Desired: c.desired, Ready: c.ready, Updating: c.updating}, c.target)
 		if got != c.want || raise != c.raise {
 			t.Errorf("%s: Next = %d, %v; want %d, %v", c.name, got, raise, c.want, c.raise)
 		}

@@ -11,12 +11,18 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 // Remove deletes a stack: services first, then, once their tasks are gone (so the stack can
 // be deployed again at once), configs, secrets and networks. It reports whether there was
 // anything to remove.
-func Remove(ctx context.Context, api docker.API, namespace string, out io.Writer, timeout time.Duration) (bool, error) {
+func (e *Engine) Remove(ctx context.Context, namespace string, o engine.RemoveOptions) (bool, error) {
+	api, err := e.api(ctx)
+	if err != nil {
+		return false, err
+	}
+	out := o.Progress
 	if out == nil {
 		out = io.Discard
 	}
@@ -47,8 +53,11 @@ func Remove(ctx context.Context, api docker.API, namespace string, out io.Writer
 		}
 		fmt.Fprintf(out, "service %s removed\n", s.Spec.Name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
 	if err := waitTasksStopped(ctx, api, services, out); err != nil {
 		return true, err
 	}

@@ -7,10 +7,15 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/rscale/rscale/pkg/backend"
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stackname"
 )
+
+// notDeployed is ErrNotDeployed for the stack, with what to do.
+func notDeployed(stack string) error {
+	return fmt.Errorf("stack %s is %w: run 'rscale deploy' first", stack, engine.ErrNotDeployed)
+}
 
 // findService finds a service of the stack by its name with or without the stack prefix.
 func findService(existing map[string]swarm.Service, namespace, name string) (swarm.Service, error) {
@@ -27,58 +32,57 @@ func findService(existing map[string]swarm.Service, namespace, name string) (swa
 	return swarm.Service{}, fmt.Errorf("stack %s has no service %q: it has %s", namespace, name, strings.Join(sorted(known), ", "))
 }
 
-// ScaleTarget is one SERVICE=N argument, resolved to a service of the stack.
-type ScaleTarget struct {
-	Service  swarm.Service
-	Replicas uint64
-}
-
-// ResolveScale finds the stack's service for every argument before anything changes.
-// SERVICE may carry the stack prefix or not.
-func ResolveScale(ctx context.Context, api docker.API, namespace string, args []backend.ScaleTarget) ([]ScaleTarget, error) {
-	existing, err := servicesOf(ctx, api, namespace)
+// Resolve finds the stack's service for every SERVICE=N argument before anything changes;
+// a name may carry the stack's prefix or not. Each Change names the service by its short
+// name, with the replicas it has now; a service in global mode (one task per node) is refused.
+func (e *Engine) Resolve(ctx context.Context, stack string, services []string) ([]engine.Change, error) {
+	api, err := e.api(ctx)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := servicesOf(ctx, api, stack)
 	if err != nil {
 		return nil, err
 	}
 	if len(existing) == 0 {
-		return nil, fmt.Errorf("stack %s is not deployed: run 'rscale deploy' first", namespace)
+		return nil, notDeployed(stack)
 	}
-	var targets []ScaleTarget
-	for _, arg := range args {
-		svc, err := findService(existing, namespace, arg.Service)
+	var changes []engine.Change
+	for _, name := range services {
+		svc, err := findService(existing, stack, name)
 		if err != nil {
 			return nil, err
 		}
-		if svc.Spec.Mode.Replicated == nil {
-			return nil, fmt.Errorf("service %s runs one task per node (global mode) and cannot be scaled", svc.Spec.Name)
+		if err := scalable(svc); err != nil {
+			return nil, err
 		}
-		targets = append(targets, ScaleTarget{Service: svc, Replicas: arg.Replicas})
+		changes = append(changes, engine.Change{Service: stackname.Unscoped(stack, svc.Spec.Name), Replicas: currentReplicas(svc)})
 	}
-	return targets, nil
+	return changes, nil
 }
 
-// Scale sets the replicas of each target and waits, as o says, until they run and are
-// healthy; replicas are added as a ramp allows (o.Batch starting at a time; 0: the default).
-// Detached, it asks for every replica at once and returns.
-func Scale(ctx context.Context, api docker.API, targets []ScaleTarget, detach bool, o WaitOptions) error {
-	var ramp *Ramp // detached, nobody would add the rest
-	if !detach {
-		if ramp = o.Ramp; ramp == nil {
-			ramp = NewRamp(ctx, api, o.Batch)
-		}
-		o.Ramp = ramp
+// SetReplicas asks Swarm for n replicas of the stack's service (its short name).
+func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n uint64) error {
+	api, err := e.api(ctx)
+	if err != nil {
+		return err
 	}
-	waits := make([]WaitTarget, len(targets))
-	for i, t := range targets {
-		if err := setReplicas(ctx, api, t.Service, ramp.First(currentReplicas(t.Service), t.Replicas)); err != nil {
-			return err
-		}
-		waits[i] = WaitTarget{Service: t.Service.Spec.Name, Replicas: t.Replicas}
+	name := stackname.Scoped(stack, service)
+	svc, _, err := api.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("inspecting service %s: %w", name, err)
 	}
-	if detach {
-		return nil
+	if err := scalable(svc); err != nil {
+		return err
 	}
-	return Wait(ctx, api, waits, o)
+	return setReplicas(ctx, api, svc, n)
+}
+
+func scalable(svc swarm.Service) error {
+	if svc.Spec.Mode.Replicated == nil {
+		return fmt.Errorf("service %s runs one task per node (global mode) and cannot be scaled", svc.Spec.Name)
+	}
+	return nil
 }
 
 func currentReplicas(svc swarm.Service) uint64 {
