@@ -1,4 +1,4 @@
-// Command rscale runs an R Plumber API at scale on Docker Swarm.
+// Command rscale runs an R Plumber API at scale, on Docker Swarm or Kubernetes.
 package main
 
 import (

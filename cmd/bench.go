@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rscale/rscale/pkg/loadgen"
-	"github.com/rscale/rscale/pkg/stack"
-	"github.com/rscale/rscale/pkg/swarm"
 )
 
 type benchOptions struct {
@@ -35,7 +34,7 @@ type benchOptions struct {
 	minSuccess  float64
 }
 
-func newBenchCmd(s Streams) *cobra.Command {
+func newBenchCmd(env Env) *cobra.Command {
 	var o benchOptions
 	c := &cobra.Command{
 		Use:   "bench [URL]",
@@ -58,7 +57,7 @@ API can serve, but hides how long requests would have waited.
 			if len(args) == 1 {
 				o.url = args[0]
 			}
-			return runBench(c.Context(), s, o)
+			return runBench(c.Context(), env, o)
 		},
 	}
 	o.registerFile(c, "f")
@@ -79,7 +78,8 @@ API can serve, but hides how long requests would have waited.
 	return c
 }
 
-func runBench(ctx context.Context, s Streams, o benchOptions) error {
+func runBench(ctx context.Context, env Env, o benchOptions) error {
+	s := env.Streams
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
 	}
@@ -130,23 +130,27 @@ func runBench(ctx context.Context, s Streams, o benchOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	if o.url != "" {
-		lo.URL = o.url
-	} else {
-		p, name, err := o.open(ctx)
-		var plan *swarm.Plan
-		if err == nil {
-			plan, err = swarm.NewPlan(p, name)
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
-		}
-		ext, err := stack.ReadExtension(p)
-		if err != nil {
+		if err := o.unused("with a URL given, bench asks no engine"); err != nil {
 			return err
 		}
-		urls := ext.WithoutDashboard(swarm.URLs(plan.Spec))
+		lo.URL = o.url
+	} else {
+		// The deployed stack's URL, as its engine tells it.
+		r, err := o.resolve(ctx, env, resolveOptions{needFile: true})
+		if err != nil {
+			var usage usageError
+			if errors.As(err, &usage) {
+				return err
+			}
+			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
+		}
+		defer r.Close()
+		urls, err := r.pipe.URLs(ctx, r.name, r.ext())
+		if err != nil {
+			return fmt.Errorf("no URL given, and the %s engine gave none for stack %s (%w): give the URL to load-test", r.target, r.name, err)
+		}
 		if len(urls) == 0 {
-			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", plan.Name)
+			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", r.name)
 		}
 		lo.URL = urls[0]
 	}

@@ -6,9 +6,6 @@ import (
 	"time"
 
 	timetypes "github.com/docker/docker/api/types/time"
-
-	"github.com/rscale/rscale/pkg/backend"
-	"github.com/rscale/rscale/pkg/stackname"
 )
 
 // The checks below refuse a flag's value before any file is read or engine called, each as
@@ -49,20 +46,6 @@ func checkSince(since string) error {
 	}
 	if _, err := timetypes.GetTimestamp(since, time.Now()); err != nil {
 		return usageError{fmt.Errorf("--since %q: give how long back, such as 10m, or a time such as 2024-06-03T10:00:00 (%v)", since, err)}
-	}
-	return nil
-}
-
-// checkDuplicates refuses two targets for one service, with or without the stack's prefix.
-func checkDuplicates(targets []backend.ScaleTarget, stack string) error {
-	seen := map[string]string{}
-	for _, t := range targets {
-		short := stackname.Unscoped(stack, t.Service)
-		if first, ok := seen[short]; ok {
-			arg := fmt.Sprintf("%s=%d", t.Service, t.Replicas)
-			return usageError{fmt.Errorf("%s and %s both scale %s: give each service once", first, arg, short)}
-		}
-		seen[short] = fmt.Sprintf("%s=%d", t.Service, t.Replicas)
 	}
 	return nil
 }

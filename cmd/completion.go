@@ -61,25 +61,19 @@ func serviceCompletion(env Env, f *stackFlags, suffix string) cobra.CompletionFu
 			ctx = context.Background()
 		}
 		var found []string
-		p, stack, err := f.open(ctx)
-		if err == nil {
-			found = append(found, p.ServiceNames()...)
-		} else if f.name != "" {
-			stack = f.name
-		}
-		if stack != "" {
-			ctx, cancel := context.WithTimeout(ctx, completionEngineTimeout)
-			defer cancel()
-			o := env.backendOptions()
-			o.Notices = nil // a completion prints nothing but its candidates
-			if b, err := env.Backends(ctx, o); err == nil {
-				if infos, err := b.Ps(ctx, stack); err == nil {
-					for _, i := range infos {
-						found = append(found, stackname.Unscoped(stack, i.Name))
-					}
-				}
-				b.Close()
+		ctx, cancel := context.WithTimeout(ctx, completionEngineTimeout)
+		defer cancel()
+		// A completion prints nothing but its candidates.
+		if r, err := f.resolve(ctx, env, resolveOptions{quiet: true}); err == nil {
+			if r.stack != nil {
+				found = append(found, r.stack.Project.ServiceNames()...)
 			}
+			if infos, err := r.pipe.Ps(ctx, r.name); err == nil {
+				for _, i := range infos {
+					found = append(found, stackname.Unscoped(r.name, i.Name))
+				}
+			}
+			r.Close()
 		}
 		slices.Sort(found)
 		found = slices.Compact(found)

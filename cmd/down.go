@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/progress"
 )
 
 type downOptions struct {
@@ -21,7 +21,10 @@ func newDownCmd(env Env) *cobra.Command {
 		Use:   "down [DIR]",
 		Short: "Remove the stack deployed from DIR",
 		Long: `down removes the stack's services, waits until their replicas have stopped, then
-removes its configs, secrets and networks, so the stack can be deployed again at once.`,
+removes the rest of its objects (configs, secrets, networks), so the stack can be deployed
+again at once.`,
+		Example: `  rscale down
+  rscale down path/to/api --timeout 1m`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dirFrom(args)
@@ -37,15 +40,14 @@ func runDown(ctx context.Context, env Env, o downOptions) error {
 	if err := checkPositive("--timeout", o.timeout, "5m"); err != nil {
 		return err
 	}
-	name, err := o.stackName(ctx)
+	r, err := o.resolve(ctx, env, resolveOptions{sink: progress.NewRenderer(env.ErrOut, progress.Text)})
 	if err != nil {
 		return err
 	}
-	return o.withBackend(ctx, env, func(b backend.Backend) error {
-		removed, err := b.Down(ctx, name, backend.DownOptions{Timeout: o.timeout, Progress: env.ErrOut})
-		if err == nil && !removed {
-			fmt.Fprintf(env.ErrOut, "nothing to remove: stack %s is not deployed\n", name)
-		}
-		return err
-	})
+	defer r.Close()
+	removed, err := r.pipe.Down(ctx, r.name, o.timeout)
+	if err == nil && !removed {
+		fmt.Fprintf(env.ErrOut, "nothing to remove: stack %s is not deployed\n", r.name)
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/project"
 	"github.com/rscale/rscale/pkg/scaffold"
 	"github.com/rscale/rscale/pkg/stack"
@@ -28,7 +29,7 @@ func newInitCmd(s Streams) *cobra.Command {
 	o := initOptions{Options: scaffold.DefaultOptions()}
 	c := &cobra.Command{
 		Use:   "init [DIR]",
-		Short: "Write a Dockerfile and a Swarm stack file for the Plumber API in DIR",
+		Short: "Write a Dockerfile and a stack file for the Plumber API in DIR",
 		Long: `init reads the Plumber API in DIR (default: the current folder): its endpoints,
 the R packages it uses and the R version it wants. It writes:
 
@@ -55,8 +56,9 @@ remembered. --force replaces your edits with rscale's version.`,
   rscale init --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Target == scaffold.TargetKubernetes && !c.Flags().Changed("proxy") {
-				o.Proxy = scaffold.ProxyHAProxy
+			// An engine that takes only some proxies gets the first of them by default.
+			if r, err := engine.Lookup(o.Target); o.Target != "" && err == nil && len(r.Proxies) > 0 && !c.Flags().Changed("proxy") {
+				o.Proxy = r.Proxies[0]
 			}
 			o.dir = "."
 			if len(args) == 1 {
@@ -89,8 +91,8 @@ func registerInitFlags(f *pflag.FlagSet, o *initOptions) {
 	f.StringVar(&o.HealthPath, "health-path", o.HealthPath, "path of the health endpoint the launcher adds")
 	f.StringVar(&o.CPUs, "cpus", "", "CPU limit per replica, such as 1 or 0.5 (default: none)")
 	f.StringVar(&o.Memory, "memory", "", "memory limit per replica, such as 512M (default: none)")
-	f.StringVar(&o.Target, "target", "", "engine rscale deploy uses: swarm or kubernetes (recorded in the stack file; kubernetes implies --proxy haproxy)")
-	f.StringVar(&o.Registry, "registry", "", "registry deploy pushes the images to, for a swarm of several nodes (host[:port][/path])")
+	f.StringVar(&o.Target, "target", "", "engine rscale deploy uses: "+strings.Join(engine.Names(), " or ")+" (recorded in the stack file; an engine that takes only some proxies implies the first)")
+	f.StringVar(&o.Registry, "registry", "", "registry deploy pushes the images to, for a cluster of several nodes (host[:port][/path])")
 	f.StringVar(&o.CRAN, "cran", os.Getenv("RSCALE_CRAN"), "R package repository for the image: a URL, or a date such as 2024-06-03 for a dated snapshot (default: RSCALE_CRAN, else the base image's)")
 	f.BoolVar(&o.force, "force", false, "replace your edits to the generated files with rscale's version")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be written, and write nothing")

@@ -5,13 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 type logsOptions struct {
 	stackFlags
 	services []string
-	backend.LogOptions
+	engine.LogOptions
 }
 
 func newLogsCmd(env Env) *cobra.Command {
@@ -39,11 +39,10 @@ func runLogs(ctx context.Context, env Env, o logsOptions) error {
 	if err := firstError(checkTail(o.Tail), checkSince(o.Since)); err != nil {
 		return err
 	}
-	name, err := o.stackName(ctx)
+	r, err := o.resolve(ctx, env, resolveOptions{})
 	if err != nil {
 		return err
 	}
-	return o.withBackend(ctx, env, func(b backend.Backend) error {
-		return b.Logs(ctx, name, o.services, o.LogOptions, env.Out)
-	})
+	defer r.Close()
+	return r.pipe.Logs(ctx, r.name, o.services, o.LogOptions, env.Out)
 }

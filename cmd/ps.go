@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/stackname"
 )
 
@@ -26,7 +27,10 @@ func newPsCmd(env Env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ps [DIR]",
 		Short: "Show the services of the stack deployed from DIR and their replicas",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  rscale ps
+  rscale ps path/to/api --tasks
+  rscale ps -o json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dirFrom(args)
 			return runPs(c.Context(), env, o)
@@ -42,20 +46,21 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
 	}
-	name, err := o.stackName(ctx)
+	r, err := o.resolve(ctx, env, resolveOptions{})
 	if err != nil {
 		return err
 	}
-	var infos []backend.ServiceInfo
-	err = o.withBackend(ctx, env, func(b backend.Backend) error {
-		infos, err = b.Ps(ctx, name)
+	defer r.Close()
+	name := r.name
+	infos, err := r.pipe.Ps(ctx, name)
+	if err != nil {
 		return err
+	}
+	// An engine whose replicas are pods (they tell whether they are ready) lists them always:
+	// they are what ps is for there.
+	pods := slices.ContainsFunc(infos, func(i engine.ServiceInfo) bool {
+		return slices.ContainsFunc(i.Tasks, func(t engine.TaskInfo) bool { return t.Ready != nil })
 	})
-	if err != nil {
-		return err
-	}
-	// On Kubernetes the pods are what ps is for: always listed.
-	pods := o.onKubernetes(ctx)
 	if !o.tasks && !pods {
 		for i := range infos {
 			infos[i].Tasks = nil
@@ -63,7 +68,7 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 	}
 	if o.output == "json" {
 		if infos == nil {
-			infos = []backend.ServiceInfo{}
+			infos = []engine.ServiceInfo{}
 		}
 		enc := json.NewEncoder(env.Out)
 		enc.SetIndent("", "  ")
@@ -79,7 +84,7 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 	return printPs(env.Streams, name, infos, o.tasks)
 }
 
-func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) error {
+func printPs(s Streams, stack string, infos []engine.ServiceInfo, tasks bool) error {
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tDESIRED\tRUNNING\tHEALTHY\tNODES\tIMAGE\tPORTS")
 	for _, i := range infos {
@@ -106,7 +111,7 @@ func printPs(s Streams, stack string, infos []backend.ServiceInfo, tasks bool) e
 
 // printPods is ps on Kubernetes: each Deployment, then each pod with its readiness,
 // restarts, age and node.
-func printPods(s Streams, infos []backend.ServiceInfo) error {
+func printPods(s Streams, infos []engine.ServiceInfo) error {
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tDESIRED\tPODS\tREADY\tIMAGE\tURL")
 	for _, i := range infos {

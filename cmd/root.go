@@ -47,7 +47,8 @@ func NewRootCmd(env Env) *cobra.Command {
 		Use:   "rscale",
 		Short: "Run an R Plumber API at scale",
 		Long: `rscale turns a folder holding a Plumber API (plumber.R or entrypoint.R) into
-many R processes behind a load balancer, on Docker Swarm.
+many R processes behind a load balancer, on a cluster: Docker Swarm or Kubernetes
+(--target; the one rscale init recorded in the stack file by default).
 
   rscale init      write a Dockerfile and a stack file for the API in this folder
   rscale deploy    build the image, deploy the stack, wait until every replica is healthy
@@ -57,6 +58,9 @@ many R processes behind a load balancer, on Docker Swarm.
   rscale down      remove the stack
   rscale serve     run the API as many R processes on this machine, without Docker
   rscale bench     load-test the API: rscale bench --rate 50/s --duration 30s`,
+		Example: `  rscale init && rscale deploy
+  rscale scale model_server=20
+  rscale bench --rate 50/s --duration 30s`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -65,9 +69,9 @@ many R processes behind a load balancer, on Docker Swarm.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetVersionTemplate("rscale {{.Version}}\n")
-	root.PersistentFlags().StringVar(&env.global.context, "context", "", "docker context to use (default: DOCKER_HOST, else DOCKER_CONTEXT, else 'docker context use')")
+	root.PersistentFlags().StringVar(&env.global.context, "context", "", "the engine's context: a docker context, or a kubeconfig context (default: as the engine's own CLI chooses, such as DOCKER_HOST or the kubeconfig's current context)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(s), newVersionCmd(env))
+	root.AddCommand(newInitCmd(s), newBuildCmd(env), newDeployCmd(env), newScaleCmd(env), newPsCmd(env), newLogsCmd(env), newDownCmd(env), newServeCmd(s), newBenchCmd(env), newVersionCmd(env))
 	for _, c := range root.Commands() {
 		argsAreUsage(c)
 	}
@@ -80,9 +84,9 @@ func Main(s Streams) int {
 	return Run(s, os.Args[1:])
 }
 
-// Run runs rscale with args on the real engines and returns the process exit code.
+// Run runs rscale with args on the registered engines and returns the process exit code.
 func Run(s Streams, args []string) int {
-	return RunEnv(Env{Streams: s, Backends: DefaultBackends}, args)
+	return RunEnv(Env{Streams: s}, args)
 }
 
 // RunEnv runs rscale with args in env and returns the process exit code.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rscale/rscale/pkg/backend"
+	"github.com/rscale/rscale/pkg/engine"
 )
 
 // commit is set at build time with -ldflags "-X github.com/rscale/rscale/cmd.commit=abc1234".
@@ -33,6 +33,7 @@ func Commit() string {
 }
 
 type versionOptions struct {
+	engineFlags
 	output string
 }
 
@@ -45,8 +46,8 @@ type versionReport struct {
 		OS        string `json:"os"`
 		Arch      string `json:"arch"`
 	} `json:"client"`
-	Server      *backend.EngineVersion `json:"server"`                 // nil when the engine did not answer
-	ServerError string                 `json:"server_error,omitempty"` // why
+	Server      *engine.Version `json:"server"`                 // nil when the engine did not answer
+	ServerError string          `json:"server_error,omitempty"` // why
 }
 
 func newVersionCmd(env Env) *cobra.Command {
@@ -54,12 +55,15 @@ func newVersionCmd(env Env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Show rscale's version, and the engine's when it answers",
-		Args:  cobra.NoArgs,
+		Example: `  rscale version
+  rscale version -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runVersion(c.Context(), env, o)
 		},
 	}
 	c.Flags().StringVarP(&o.output, "output", "o", "table", "table or json")
+	o.registerEngines(c)
 	return c
 }
 
@@ -70,17 +74,15 @@ func runVersion(ctx context.Context, env Env, o versionOptions) error {
 	var r versionReport
 	r.Client.Version, r.Client.Commit, r.Client.GoVersion = Version(), Commit(), runtime.Version()
 	r.Client.OS, r.Client.Arch = runtime.GOOS, runtime.GOARCH
-	err := withBackend(ctx, env, func(b backend.Backend) error {
-		v, ok := b.(backend.Versioner)
-		if !ok {
-			return fmt.Errorf("this engine does not tell its version")
-		}
-		sv, err := v.EngineVersion(ctx)
-		if err == nil {
-			r.Server = &sv
-		}
+	res, err := o.resolveFor(env, nil, "", resolveOptions{})
+	if err != nil {
 		return err
-	})
+	}
+	defer res.Close()
+	sv, err := res.pipe.Version(ctx)
+	if err == nil {
+		r.Server = &sv
+	}
 	if err != nil {
 		r.ServerError = err.Error()
 	}

@@ -1,4 +1,4 @@
-package imagebuild
+package images
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ func stream(lines ...string) *strings.Reader {
 
 func TestFollowShowsStepsAndReturnsTheImageID(t *testing.T) {
 	var progress bytes.Buffer
-	id, err := follow(stream(
+	id, err := followBuild(stream(
 		`{"stream":"Step 1/3 : FROM rocker/r-ver:4.6.1\n"}`,
 		`{"stream":" ---\u003e 0123456789ab\n"}`,
 		`{"stream":"Step 2/3 : RUN Rscript /tmp/rscale/install.R\n"}`,
@@ -22,7 +22,7 @@ func TestFollowShowsStepsAndReturnsTheImageID(t *testing.T) {
 		`{"stream":"Step 3/3 : CMD [\"Rscript\"]\n"}`,
 		`{"aux":{"ID":"sha256:feedbeef"}}`,
 		`{"stream":"Successfully built feedbeef\n"}`,
-	), Options{Progress: &progress})
+	), BuildOptions{Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,9 @@ func TestFollowShowsStepsAndReturnsTheImageID(t *testing.T) {
 
 func TestFollowVerboseShowsEveryLine(t *testing.T) {
 	var progress bytes.Buffer
-	if _, err := follow(stream(
+	if _, err := followBuild(stream(
 		`{"stream":"Step 1/1 : RUN true\n"}`, `{"stream":"hello from R\n"}`, `{"aux":{"ID":"sha256:1"}}`,
-	), Options{Progress: &progress, Verbose: true}); err != nil {
+	), BuildOptions{Progress: &progress, Verbose: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(progress.String(), "  hello from R") {
@@ -48,7 +48,7 @@ func TestFollowVerboseShowsEveryLine(t *testing.T) {
 }
 
 func TestFollowFailureNamesTheStepAndItsLastLines(t *testing.T) {
-	_, err := follow(stream(
+	_, err := followBuild(stream(
 		`{"stream":"Step 1/2 : FROM r-base\n"}`,
 		`{"stream":"Step 2/2 : RUN Rscript /tmp/rscale/install.R\n"}`,
 		`{"stream":" ---\u003e Running in 5faeadea40aa\n"}`,
@@ -56,10 +56,10 @@ func TestFollowFailureNamesTheStepAndItsLastLines(t *testing.T) {
 		`{"stream":"\u001b[91mrscale: could not install R package(s): notapkg\n\u001b[0m"}`,
 		`{"stream":"Removing intermediate container 5faeadea40aa\n"}`,
 		`{"errorDetail":{"code":1,"message":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"},"error":"The command '/bin/sh -c Rscript /tmp/rscale/install.R' returned a non-zero code: 1"}`,
-	), Options{})
-	var buildErr *Error
+	), BuildOptions{})
+	var buildErr *BuildError
 	if !errors.As(err, &buildErr) {
-		t.Fatalf("err = %v, want an *Error", err)
+		t.Fatalf("err = %v, want an *BuildError", err)
 	}
 	if buildErr.Step != "Step 2/2 : RUN Rscript /tmp/rscale/install.R" {
 		t.Errorf("step = %q", buildErr.Step)
@@ -82,15 +82,15 @@ func TestFollowKeepsOnlyTheLastLines(t *testing.T) {
 		lines = append(lines, `{"stream":"line\n"}`)
 	}
 	lines = append(lines, `{"error":"boom"}`)
-	_, err := follow(stream(lines...), Options{})
-	var buildErr *Error
+	_, err := followBuild(stream(lines...), BuildOptions{})
+	var buildErr *BuildError
 	if !errors.As(err, &buildErr) || len(buildErr.Tail) != tailLines {
-		t.Fatalf("err = %v, want an *Error with %d lines", err, tailLines)
+		t.Fatalf("err = %v, want an *BuildError with %d lines", err, tailLines)
 	}
 }
 
 func TestFollowWithoutImageID(t *testing.T) {
-	if _, err := follow(stream(`{"stream":"Step 1/1 : FROM scratch\n"}`), Options{}); err == nil {
+	if _, err := followBuild(stream(`{"stream":"Step 1/1 : FROM scratch\n"}`), BuildOptions{}); err == nil {
 		t.Error("a stream with no image ID gave no error")
 	}
 }

@@ -1,7 +1,7 @@
-// Package imagebuild builds an image through the Docker Engine API and turns the engine's
+// Package images builds the stack's images and pushes them: it builds an image through the Docker Engine API and turns the engine's
 // JSON stream into progress a person can follow: one line per Dockerfile step and, when a
 // step fails, that step and the last lines it printed (an R error stays readable).
-package imagebuild
+package images
 
 import (
 	"context"
@@ -22,8 +22,8 @@ type Builder interface {
 	ImageBuild(ctx context.Context, context io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
 }
 
-// Options says what to build.
-type Options struct {
+// BuildOptions says what to build.
+type BuildOptions struct {
 	Dir        string // the build context
 	Dockerfile string // relative to Dir
 	Tag        string
@@ -32,13 +32,13 @@ type Options struct {
 }
 
 // Error is a failed build: the step that failed and the last lines it printed.
-type Error struct {
+type BuildError struct {
 	Step    string
 	Tail    []string
 	Message string
 }
 
-func (e *Error) Error() string {
+func (e *BuildError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "the image build failed")
 	if e.Step != "" {
@@ -62,8 +62,8 @@ var (
 	builderChatter = regexp.MustCompile(`^( ---> |Removing intermediate container |Successfully built |Successfully tagged )`)
 )
 
-// Build builds the image and returns its ID.
-func Build(ctx context.Context, api Builder, o Options) (string, error) {
+// BuildImage builds one image and returns its ID.
+func BuildImage(ctx context.Context, api Builder, o BuildOptions) (string, error) {
 	context, err := buildctx.Tar(o.Dir, o.Dockerfile)
 	if err != nil {
 		return "", err
@@ -81,11 +81,11 @@ func Build(ctx context.Context, api Builder, o Options) (string, error) {
 		return "", fmt.Errorf("starting the image build: %w", err)
 	}
 	defer resp.Body.Close()
-	return follow(resp.Body, o)
+	return followBuild(resp.Body, o)
 }
 
 // message is one line of the engine's build stream: the fields a build sends.
-type message struct {
+type buildMessage struct {
 	Stream      string           `json:"stream"`
 	Aux         *json.RawMessage `json:"aux"`
 	Error       string           `json:"error"`
@@ -95,7 +95,7 @@ type message struct {
 }
 
 // follow reads the engine's stream until the build ends.
-func follow(stream io.Reader, o Options) (string, error) {
+func followBuild(stream io.Reader, o BuildOptions) (string, error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -107,7 +107,7 @@ func follow(stream io.Reader, o Options) (string, error) {
 	)
 	dec := json.NewDecoder(stream)
 	for {
-		var msg message
+		var msg buildMessage
 		if err := dec.Decode(&msg); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
@@ -119,7 +119,7 @@ func follow(stream io.Reader, o Options) (string, error) {
 			if msg.ErrorDetail != nil && msg.ErrorDetail.Message != "" {
 				text = msg.ErrorDetail.Message
 			}
-			return "", &Error{Step: step, Tail: tail, Message: strings.TrimSpace(text)}
+			return "", &BuildError{Step: step, Tail: tail, Message: strings.TrimSpace(text)}
 		}
 		if msg.Aux != nil {
 			var aux struct{ ID string }

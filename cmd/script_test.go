@@ -1,0 +1,143 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/rscale/rscale/internal/fakeengine"
+	"github.com/rscale/rscale/internal/k8sharness"
+	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/engine"
+)
+
+// The fake engine is registered as the real ones are (engines.go), after them.
+func TestMain(m *testing.M) {
+	engine.Register(fakeengine.Registration)
+	testscript.Main(k8sharness.Wrap(m), map[string]func(){
+		"rscale": func() { os.Exit(rscaleMain()) },
+	})
+}
+
+// onDockertest, set by script_swarm_test.go when the real engines are built in, puts the
+// Swarm engine on the fake Docker engine RSCALE_FAKE_ENGINE names (pkg/docker/dockertest);
+// it returns the env to run with and what to do once the command ends.
+var onDockertest func(env Env, path string) (Env, func() error, error)
+
+// rscaleMain runs rscale as the scripts call it: on the registered engines, and, when
+// RSCALE_FAKE_ENGINE names a file, with the Swarm engine on the fake Docker engine that file
+// holds (a new one if it does not exist), saved back afterwards for the script's next
+// command. Waits look at the services every 10 ms.
+func rscaleMain() int {
+	env := DefaultEnv()
+	env.Interval = 10 * time.Millisecond
+	if path := os.Getenv("RSCALE_FAKE_ENGINE"); path != "" {
+		if onDockertest == nil {
+			fmt.Fprintln(os.Stderr, "RSCALE_FAKE_ENGINE needs the Swarm engine: build with -tags registrations")
+			return 1
+		}
+		var done func() error
+		var err error
+		if env, done, err = onDockertest(env, path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		code := RunEnv(env, os.Args[1:])
+		if err := done(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return code
+	}
+	return RunEnv(env, os.Args[1:])
+}
+
+// TestScripts runs the acceptance scripts in testdata/script: rscale as a user runs it.
+func TestScripts(t *testing.T) {
+	projects, err := filepath.Abs(filepath.Join("..", "testdata", "projects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("..", "testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PROJECTS", projects)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode":   exitCode,
+			"httpserver": httpServer,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "docker":
+				return dockerAnswers(), nil
+			case "engines": // the real engines are built in (-tags registrations)
+				return onDockertest != nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+// dockerAnswers reports whether the local Docker engine answers: the [docker] condition.
+func dockerAnswers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := docker.Connect(ctx)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			panic(fmt.Sprintf("CI needs a Docker engine: %v", err))
+		}
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// exitCode is the script command `exitcode N program [args...]`: it runs the program as exec
+// does, keeping its stdout and stderr for the next commands, and fails unless the program
+// exits with status N. (`! exec` accepts any failure.)
+func exitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+// httpServer is the script command `httpserver VAR`: it serves HTTP on the loopback until
+// the script ends, answering every request with 200 and "hi", and sets VAR to its URL.
+func httpServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: httpserver VAR")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "hi")
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL+"/")
+}
