@@ -1,8 +1,3 @@
-//go:build registrations
-
-// The build tag above goes once swarm.Registration and kube.Registration exist (the swarm
-// and kube branches): until then this branch builds and tests on the fake engine alone.
-
 package cmd
 
 import (

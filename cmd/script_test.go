@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,9 @@ import (
 	"github.com/rscale/rscale/internal/fakeengine"
 	"github.com/rscale/rscale/internal/k8sharness"
 	"github.com/rscale/rscale/pkg/docker"
+	"github.com/rscale/rscale/pkg/docker/dockertest"
 	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/swarm"
 )
 
 // The fake engine is registered as the real ones are (engines.go), after them.
@@ -29,11 +32,6 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// onDockertest, set by script_swarm_test.go when the real engines are built in, puts the
-// Swarm engine on the fake Docker engine RSCALE_FAKE_ENGINE names (pkg/docker/dockertest);
-// it returns the env to run with and what to do once the command ends.
-var onDockertest func(env Env, path string) (Env, func() error, error)
-
 // rscaleMain runs rscale as the scripts call it: on the registered engines, and, when
 // RSCALE_FAKE_ENGINE names a file, with the Swarm engine on the fake Docker engine that file
 // holds (a new one if it does not exist), saved back afterwards for the script's next
@@ -42,10 +40,6 @@ func rscaleMain() int {
 	env := DefaultEnv()
 	env.Interval = 10 * time.Millisecond
 	if path := os.Getenv("RSCALE_FAKE_ENGINE"); path != "" {
-		if onDockertest == nil {
-			fmt.Fprintln(os.Stderr, "RSCALE_FAKE_ENGINE needs the Swarm engine: build with -tags registrations")
-			return 1
-		}
 		var done func() error
 		var err error
 		if env, done, err = onDockertest(env, path); err != nil {
@@ -82,8 +76,6 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "docker":
 				return dockerAnswers(), nil
-			case "engines": // the real engines are built in (-tags registrations)
-				return onDockertest != nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -140,4 +132,27 @@ func httpServer(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], srv.URL+"/")
+}
+
+// onDockertest puts the Swarm engine on the fake Docker engine RSCALE_FAKE_ENGINE names
+// (pkg/docker/dockertest), whose replicas start at once; RSCALE_FAKE_FAIL=Method:message
+// makes that engine call fail. It returns the env to run with and what to do once the
+// command ends.
+func onDockertest(env Env, path string) (Env, func() error, error) {
+	fake, err := dockertest.Load(path)
+	if err != nil {
+		return env, nil, err
+	}
+	fake.Converge = true
+	fake.Fail = nil
+	if method, message, ok := strings.Cut(os.Getenv("RSCALE_FAKE_FAIL"), ":"); ok {
+		fake.Fail = map[string]string{method: message}
+	}
+	env.NewEngine = func(r engine.Registration, mk func(engine.Options) (engine.Engine, error), o engine.Options) (engine.Engine, error) {
+		if r.Name != swarm.Registration.Name {
+			return mk(o)
+		}
+		return swarm.New(func(context.Context) (docker.API, error) { return fake, nil }), nil
+	}
+	return env, func() error { return fake.Save(path) }, nil
 }

@@ -65,7 +65,7 @@ func Lookup(name string) (Registration, error) {
 			return r, nil
 		}
 	}
-	return Registration{}, fmt.Errorf("unknown target %q: choose %s", name, strings.Join(namesLocked(), " or "))
+	return Registration{}, fmt.Errorf("unknown target %q: choose %s", name, orList(namesLocked()))
 }
 
 // Names are the registered engines' names, the default first.
@@ -81,4 +81,12 @@ func namesLocked() []string {
 		names[i] = r.Name
 	}
 	return slices.Clip(names)
+}
+
+// orList joins names as a sentence does: "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

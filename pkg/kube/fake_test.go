@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/pkg/engine"
+	"github.com/rscale/rscale/pkg/pipeline"
+	"github.com/rscale/rscale/pkg/progress"
+	"github.com/rscale/rscale/pkg/stack"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,11 +24,27 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 )
 
-func init() { pollInterval = 10 * time.Millisecond }
-
 func fakeCluster(objs ...runtime.Object) (*Cluster, *fake.Clientset) {
 	cs := fake.NewClientset(objs...)
 	return &Cluster{Client: cs, Namespace: "default", Host: "https://fake:6443", Context: "fake"}, cs
+}
+
+// randomforestStack is the randomforest example as the commands resolve it.
+func randomforestStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	p, name := initProject(t, "randomforest", exampleProjects["randomforest"])
+	ext, err := stack.ReadExtension(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stack.Stack{File: "rscale.yml", Name: name, Project: p, Ext: ext}
+}
+
+// pipelineOn is the shared pipeline over the engine on c, its progress as text in out.
+func pipelineOn(c *Cluster, out *bytes.Buffer) *pipeline.Pipeline {
+	e := NewFor(c, nil)
+	e.Interval = 10 * time.Millisecond
+	return pipeline.New(e, pipeline.Options{Sink: progress.NewRenderer(out, progress.Text), Interval: 10 * time.Millisecond})
 }
 
 func buildRandomforest(t *testing.T) *Objects {
@@ -89,11 +110,14 @@ func TestApplyThenPrune(t *testing.T) {
 	}
 }
 
-// markRolledOut plays the deployment controller: every Deployment's status says its
-// current version runs on every replica.
-func markRolledOut(ctx context.Context, cs *fake.Clientset) {
+// markRolledOut plays the deployment controller: every Deployment's status (of those named,
+// when any are) says its current version runs on every replica.
+func markRolledOut(ctx context.Context, cs *fake.Clientset, only ...string) {
 	l, _ := cs.AppsV1().Deployments("default").List(ctx, metav1.ListOptions{})
 	for _, d := range l.Items {
+		if len(only) > 0 && !slices.Contains(only, d.Name) {
+			continue
+		}
 		n := *d.Spec.Replicas
 		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
 		cs.AppsV1().Deployments("default").UpdateStatus(ctx, &d, metav1.UpdateOptions{})
@@ -129,14 +153,15 @@ func TestDeployWaitsThenPrintsNodePortURL(t *testing.T) {
 		}
 	}()
 	var out bytes.Buffer
-	r, err := Deploy(ctx, c, buildRandomforest(t), DeployOptions{Timeout: 5 * time.Second, Out: &out})
+	s := randomforestStack(t)
+	r, err := pipelineOn(c, &out).Deploy(ctx, s, pipeline.DeployOptions{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if r.URL != "http://10.250.0.2:31234/" {
-		t.Errorf("URL %q", r.URL)
+	if len(r.URLs) != 1 || r.URLs[0] != "http://10.250.0.2:31234/" {
+		t.Errorf("URLs %q", r.URLs)
 	}
-	for _, want := range []string{"applied deployments/randomforest-model-server", "model_server  3/3 ready, rolled out", "proxy  1/1 ready, rolled out"} {
+	for _, want := range []string{"Deploying stack randomforest to namespace default of context fake", "applied deployments/randomforest-model-server", "model_server         3/3 ready", "proxy                1/1 ready", "Stack randomforest is running."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, out.String())
 		}
@@ -203,14 +228,13 @@ func TestWaitStopsAtOnceOnAnImageNodesCannotPull(t *testing.T) {
 	p := pod(d, "s-model-server-b-1", "b", corev1.ContainerStatus{Name: "api", Image: "nowhere/rf:1",
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: `Back-off pulling image "nowhere/rf:1"`}}})
 	c, _ := fakeCluster(d, p)
-	start := time.Now()
-	failed := WaitRollout(context.Background(), c, []string{d.Name}, WaitOptions{Timeout: time.Minute})
-	var pull *ImagePullError
-	if !errors.As(failed[d.Name], &pull) {
-		t.Fatalf("got %v, want an ImagePullError", failed)
+	statuses, err := NewFor(c, nil).Status(context.Background(), "s", []engine.Change{{Service: "model_server"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("took %s: it should stop at once", time.Since(start))
+	var pull *ImagePullError
+	if !errors.As(statuses[0].Err, &pull) {
+		t.Fatalf("got %+v, want an ImagePullError", statuses)
 	}
 	for _, want := range []string{"cannot pull image nowhere/rf:1", "ImagePullBackOff", "--registry"} {
 		if !strings.Contains(pull.Error(), want) {
@@ -226,24 +250,37 @@ func TestWaitStopsWhenTheNewVersionKeepsCrashing(t *testing.T) {
 		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
 		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1}}}
 	c, _ := fakeCluster(d, rsOld, rsNew, pod(d, "s-model-server-b-1", "b", crash))
-	failed := WaitRollout(context.Background(), c, []string{d.Name}, WaitOptions{Timeout: time.Minute})
+	statuses, err := NewFor(c, nil).Status(context.Background(), "s", []engine.Change{{Service: "model_server"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var crashed *CrashError
-	if !errors.As(failed[d.Name], &crashed) || crashed.ExitCode != 1 || !strings.Contains(crashed.Error(), "rscale logs") {
-		t.Fatalf("got %v, want a CrashError", failed)
+	if !errors.As(statuses[0].Err, &crashed) || crashed.ExitCode != 1 || !strings.Contains(crashed.Error(), "rscale logs") {
+		t.Fatalf("got %+v, want a CrashError", statuses)
 	}
 }
 
-func TestWaitTimesOut(t *testing.T) {
+func TestStatusCountsTheCurrentVersionsReadyPods(t *testing.T) {
 	d := deployment("s-model-server", "rf:2", "2")
 	c, _ := fakeCluster(d)
-	var out bytes.Buffer
-	failed := WaitRollout(context.Background(), c, []string{d.Name}, WaitOptions{Timeout: 50 * time.Millisecond, Out: &out})
-	var timeout *TimeoutError
-	if !errors.As(failed[d.Name], &timeout) || timeout.Ready != 1 || timeout.Desired != 2 {
-		t.Fatalf("got %v, want a TimeoutError with 1 of 2 ready", failed)
+	statuses, err := NewFor(c, nil).Status(context.Background(), "s", []engine.Change{{Service: "model_server", Revision: "2"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "s-model-server  1/2 ready") {
-		t.Errorf("progress: %q", out.String())
+	want := engine.Status{Service: "model_server", Desired: 2, Running: 3, Ready: 1, Updating: true, Detail: "rolling out the new version"}
+	if statuses[0] != want {
+		t.Errorf("status %+v, want %+v", statuses[0], want)
+	}
+	// A generation the controller has not seen yet is not done, whatever the counts say.
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2}
+	c, _ = fakeCluster(d)
+	statuses, _ = NewFor(c, nil).Status(context.Background(), "s", []engine.Change{{Service: "model_server", Revision: "3"}})
+	if statuses[0].Done {
+		t.Errorf("done before the controller saw revision 3: %+v", statuses[0])
+	}
+	statuses, _ = NewFor(c, nil).Status(context.Background(), "s", []engine.Change{{Service: "model_server", Revision: "2"}})
+	if !statuses[0].Done {
+		t.Errorf("not done on a rolled-out revision 2: %+v", statuses[0])
 	}
 }
 
@@ -283,22 +320,48 @@ func TestDeployRollsBackANewVersionThatNeverGetsReady(t *testing.T) {
 	proxy := objs.Deployments[1].DeepCopy()
 	proxy.Namespace = "default"
 	c, cs := fakeCluster(d, old, replicaSet(d, "b", "rf:new", "2"), proxy)
+	// The controller never rolls the new version out; the previous one comes back at once.
+	// The proxy's version rolls out.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				markRolledOut(ctx, cs, proxy.Name)
+				if got, err := cs.AppsV1().Deployments("default").Get(ctx, d.Name, metav1.GetOptions{}); err == nil && got.Spec.Template.Spec.Containers[0].Image == "rf:previous" {
+					markRolledOut(ctx, cs)
+				}
+			}
+		}
+	}()
 	var out bytes.Buffer
-	_, err := Deploy(ctx, c, objs, DeployOptions{Timeout: 100 * time.Millisecond, Out: &out})
-	var rb *RolledBackError
-	if !errors.As(err, &rb) {
-		t.Fatalf("got %v, want a RolledBackError", err)
+	_, err := pipelineOn(c, &out).Deploy(ctx, randomforestStack(t), pipeline.DeployOptions{Timeout: 300 * time.Millisecond})
+	var rb *pipeline.RolledBackError
+	if !errors.As(err, &rb) || !errors.Is(err, engine.ErrRolledBack) {
+		t.Fatalf("got %v, want a RolledBackError\n%s", err, out.String())
 	}
-	var timeout *TimeoutError
-	if !errors.As(err, &timeout) {
+	var notReady *pipeline.NotReadyError
+	if !errors.As(err, &notReady) || notReady.Timeout == 0 {
 		t.Errorf("%v does not say the new version timed out", err)
 	}
 	got, _ := cs.AppsV1().Deployments("default").Get(ctx, d.Name, metav1.GetOptions{})
 	if img := got.Spec.Template.Spec.Containers[0].Image; img != "rf:previous" {
 		t.Errorf("image after the failed deploy %s, want the previous rf:previous (%v)", img, err)
 	}
-	if !strings.Contains(out.String(), "model_server: the new version is not ready") {
+	if !strings.Contains(out.String(), "model_server: the new version never became ready: rolling back") {
 		t.Errorf("progress: %s", out.String())
+	}
+}
+
+func TestFirstDeployThatNeverGetsReadySaysThereIsNothingToRollBackTo(t *testing.T) {
+	c, _ := fakeCluster()
+	var out bytes.Buffer
+	_, err := pipelineOn(c, &out).Deploy(context.Background(), randomforestStack(t), pipeline.DeployOptions{Timeout: 100 * time.Millisecond})
+	if err == nil || errors.Is(err, engine.ErrRolledBack) || !strings.Contains(err.Error(), "no previous version to roll back to") {
+		t.Errorf("got %v, want the timeout and no previous version", err)
 	}
 }
 
@@ -345,20 +408,22 @@ func TestScaleThroughTheScaleSubresource(t *testing.T) {
 		markRolledOut(ctx, cs)
 	}()
 	var out bytes.Buffer
-	if err := Scale(ctx, c, "s", map[string]int32{"model_server": 5}, WaitOptions{Timeout: 5 * time.Second, Out: &out}, false); err != nil {
-		t.Fatal(err)
+	p := pipelineOn(c, &out)
+	if err := p.Scale(ctx, "s", []pipeline.ScaleTarget{{Service: "s_model_server", Replicas: 5}}, pipeline.ScaleOptions{Timeout: 5 * time.Second}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if len(*asked) != 1 || (*asked)[0] != 5 {
 		t.Errorf("scale subresource asked for %v, want [5]", *asked)
 	}
-	for _, want := range []string{"model_server: 5 replica(s) asked", "model_server  0/5 ready", "model_server  5/5 ready, rolled out"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("progress lacks %q:\n%s", want, out.String())
-		}
+	if !strings.Contains(out.String(), "model_server         5/5 ready") {
+		t.Errorf("progress lacks the service ready:\n%s", out.String())
 	}
-	err := Scale(ctx, c, "s", map[string]int32{"web": 2}, WaitOptions{}, true)
-	if err == nil || !strings.Contains(err.Error(), "service web of stack s is not deployed") {
+	err := p.Scale(ctx, "s", []pipeline.ScaleTarget{{Service: "web", Replicas: 2}}, pipeline.ScaleOptions{Detach: true})
+	if err == nil || !strings.Contains(err.Error(), `stack s has no service "web": it has model-server`) {
 		t.Errorf("unknown service: %v", err)
+	}
+	if err := p.Scale(ctx, "other", []pipeline.ScaleTarget{{Service: "web", Replicas: 2}}, pipeline.ScaleOptions{Detach: true}); !errors.Is(err, engine.ErrNotDeployed) {
+		t.Errorf("a stack not deployed: %v", err)
 	}
 }
 
@@ -394,7 +459,7 @@ func TestDownRemovesEverythingAndSaysWhenNothingIsLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	removed, err := Down(ctx, c, "randomforest", time.Second, &out)
+	removed, err := Down(ctx, c, "randomforest", time.Second, 10*time.Millisecond, &out)
 	if err != nil || !removed {
 		t.Fatalf("down: %v %v", removed, err)
 	}
@@ -404,7 +469,7 @@ func TestDownRemovesEverythingAndSaysWhenNothingIsLeft(t *testing.T) {
 	if !strings.Contains(out.String(), "removed deployments/randomforest-model-server") {
 		t.Errorf("down said %q", out.String())
 	}
-	if removed, err := Down(ctx, c, "randomforest", time.Second, nil); err != nil || removed {
+	if removed, err := Down(ctx, c, "randomforest", time.Second, 10*time.Millisecond, nil); err != nil || removed {
 		t.Errorf("second down: removed=%v err=%v, want nothing to remove", removed, err)
 	}
 	_ = cs
@@ -427,7 +492,7 @@ func TestForbiddenNamesTheVerbAndResource(t *testing.T) {
 	}
 }
 
-func TestBackendPsShowsEachPodUnderItsService(t *testing.T) {
+func TestServicesShowEachPodUnderItsService(t *testing.T) {
 	ctx := context.Background()
 	c, cs := fakeCluster(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.9"}}}})
 	objs := buildRandomforest(t)
@@ -446,7 +511,7 @@ func TestBackendPsShowsEachPodUnderItsService(t *testing.T) {
 	svc.Spec.Ports[0].NodePort = 30080
 	cs.CoreV1().Services("default").Update(ctx, svc, metav1.UpdateOptions{})
 
-	infos, err := NewBackendFor(c, nil, nil).Ps(ctx, "randomforest")
+	infos, err := NewFor(c, nil).Services(ctx, "randomforest")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package kube
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -14,50 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
-
-// Scale sets the replicas of the stack's services through the scale subresource, then
-// (unless timeout is negative) waits until they are ready, with progress.
-func Scale(ctx context.Context, c *Cluster, stack string, want map[string]int32, o WaitOptions, detach bool) error {
-	components := map[string]string{}
-	var names []string
-	for _, service := range sortedKeys(want) {
-		name := ObjectName(stack, service)
-		deployments := c.Client.AppsV1().Deployments(c.Namespace)
-		s, err := deployments.GetScale(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("service %s of stack %s is not deployed in namespace %q: run 'rscale deploy' first", service, stack, c.Namespace)
-		}
-		if err != nil {
-			return c.explain(err, "get", "deployments/scale "+name)
-		}
-		s.Spec.Replicas = want[service]
-		if _, err := deployments.UpdateScale(ctx, name, s, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
-			return c.explain(err, "update", "deployments/scale "+name)
-		}
-		fmt.Fprintf(orDiscard(o.Out), "%s: %d replica(s) asked\n", service, want[service])
-		components[name] = service
-		names = append(names, name)
-	}
-	if detach {
-		return nil
-	}
-	o.Components = components
-	failed := WaitRollout(ctx, c, names, o)
-	for _, name := range names {
-		if err, ok := failed[name]; ok {
-			return err
-		}
-	}
-	return nil
-}
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
-}
 
 // Pod is one pod of the stack, as ps shows it.
 type Pod struct {
@@ -185,8 +144,9 @@ func Logs(ctx context.Context, c *Cluster, stack string, services []string, o Lo
 
 // Down deletes every object of the stack that rscale manages and waits until its pods are
 // gone. It reports false when there was nothing to remove.
-func Down(ctx context.Context, c *Cluster, stack string, timeout time.Duration, out io.Writer) (bool, error) {
+func Down(ctx context.Context, c *Cluster, stack string, timeout, interval time.Duration, out io.Writer) (bool, error) {
 	out = orDiscard(out)
+	last := -1
 	found, err := Labelled(ctx, c, stack)
 	if err != nil {
 		return false, err
@@ -211,26 +171,32 @@ func Down(ctx context.Context, c *Cluster, stack string, timeout time.Duration, 
 			fmt.Fprintf(out, "removed %s/%s\n", k.name, name)
 		}
 	}
-	if err := podsGone(ctx, c, sel, timeout, out); err != nil {
-		return true, err
-	}
 	// The ReplicaSets carry the stack's labels too; the garbage collector removes them.
-	deadline := time.Now().Add(timeout)
-	for {
+	left := ""
+	err = wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
+		pods, err := c.Client.CoreV1().Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return false, c.explain(err, "list", "pods")
+		}
+		if n := len(pods.Items); n != last {
+			if n > 0 {
+				fmt.Fprintf(out, "waiting for %d pod(s) to stop: %s\n", n, podNames(pods.Items))
+			}
+			last = n
+		}
+		if len(pods.Items) > 0 {
+			left = fmt.Sprintf("%d pod(s) of stack %s still there after %s: %s (kubectl get pods -l %s)", len(pods.Items), stack, timeout, podNames(pods.Items), sel)
+			return false, nil
+		}
 		rs, err := c.Client.AppsV1().ReplicaSets(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 		if err != nil {
-			return true, c.explain(err, "list", "replicasets")
+			return false, c.explain(err, "list", "replicasets")
 		}
-		if len(rs.Items) == 0 {
-			return true, nil
-		}
-		if time.Now().After(deadline) {
-			return true, fmt.Errorf("%d ReplicaSet(s) of stack %s still there after %s (kubectl get rs -l %s)", len(rs.Items), stack, timeout, sel)
-		}
-		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
-		case <-time.After(pollInterval):
-		}
+		left = fmt.Sprintf("%d ReplicaSet(s) of stack %s still there after %s (kubectl get rs -l %s)", len(rs.Items), stack, timeout, sel)
+		return len(rs.Items) == 0, nil
+	})
+	if err != nil && wait.Interrupted(err) && ctx.Err() == nil {
+		return true, errors.New(left)
 	}
+	return true, err
 }

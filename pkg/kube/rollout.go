@@ -2,25 +2,19 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/rscale/rscale/pkg/engine"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
 const revisionAnnotation = "deployment.kubernetes.io/revision"
-
-// pollInterval is how often a wait looks at the cluster; tests shorten it.
-var pollInterval = 500 * time.Millisecond
 
 // ImagePullError: the nodes cannot pull a pod's image, which waiting will not fix.
 type ImagePullError struct {
@@ -44,25 +38,6 @@ func (e *CrashError) Error() string {
 		e.Deployment, e.Container, e.Pod, e.ExitCode, e.Restarts)
 }
 
-// TimeoutError: the rollout did not finish in time.
-type TimeoutError struct {
-	Deployment     string
-	Ready, Desired int32
-	Timeout        time.Duration
-}
-
-func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("%s: %d of %d pods of the new version ready after %s", e.Deployment, e.Ready, e.Desired, e.Timeout)
-}
-
-// WaitOptions tune a wait.
-type WaitOptions struct {
-	Timeout time.Duration // 0: no limit but ctx's
-	Out     io.Writer     // progress, one line per change
-	// Components maps Deployment names to the service names shown in progress.
-	Components map[string]string
-}
-
 // rolledOut says whether the Deployment's current version runs on every replica, ready,
 // with no pod of an older one left; ready counts the current version's ready pods.
 func rolledOut(d *appsv1.Deployment) (done bool, ready, desired int32) {
@@ -76,76 +51,6 @@ func rolledOut(d *appsv1.Deployment) (done bool, ready, desired int32) {
 		return false, 0, desired
 	}
 	return s.UpdatedReplicas == desired && s.Replicas == desired && s.AvailableReplicas == desired, ready, desired
-}
-
-// WaitRollout waits until every named Deployment has rolled out, showing progress. It stops
-// at once when a pod's image cannot be pulled or a new pod keeps crashing; it returns, per
-// Deployment that failed, its error.
-func WaitRollout(ctx context.Context, c *Cluster, deployments []string, o WaitOptions) map[string]error {
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	var deadline time.Time
-	if o.Timeout > 0 {
-		deadline = time.Now().Add(o.Timeout)
-	}
-	failed := map[string]error{}
-	pending := append([]string(nil), deployments...)
-	shown := map[string]string{}
-	for {
-		var still []string
-		for _, name := range pending {
-			d, err := c.Client.AppsV1().Deployments(c.Namespace).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				failed[name] = c.explain(err, "get", "deployments "+name)
-				continue
-			}
-			done, ready, desired := rolledOut(d)
-			line := fmt.Sprintf("%s  %d/%d ready", label(o.Components, name), ready, desired)
-			if done {
-				line += ", rolled out"
-			}
-			if shown[name] != line {
-				fmt.Fprintln(o.Out, line)
-				shown[name] = line
-			}
-			if done {
-				continue
-			}
-			// Until the controller has seen the new template, the revision annotations (and
-			// so which pods are the current version's) are the old ones.
-			if d.Status.ObservedGeneration >= d.Generation {
-				if err := podTrouble(ctx, c, d); err != nil {
-					failed[name] = err
-					continue
-				}
-			}
-			if !deadline.IsZero() && time.Now().After(deadline) {
-				failed[name] = &TimeoutError{Deployment: label(o.Components, name), Ready: ready, Desired: desired, Timeout: o.Timeout}
-				continue
-			}
-			still = append(still, name)
-		}
-		pending = still
-		if len(pending) == 0 {
-			return failed
-		}
-		select {
-		case <-ctx.Done():
-			for _, name := range pending {
-				failed[name] = ctx.Err()
-			}
-			return failed
-		case <-time.After(pollInterval):
-		}
-	}
-}
-
-func label(components map[string]string, name string) string {
-	if s, ok := components[name]; ok {
-		return s
-	}
-	return name
 }
 
 // podTrouble finds what waiting will not fix in a Deployment's pods: an image the nodes
@@ -233,7 +138,7 @@ func currentHash(ctx context.Context, c *Cluster, d *appsv1.Deployment) string {
 }
 
 // ErrNoPreviousVersion: a Deployment has no earlier version to roll back to (its first deploy).
-var ErrNoPreviousVersion = errors.New("no previous version to roll back to")
+var ErrNoPreviousVersion = engine.ErrNoPreviousVersion
 
 // Rollback applies desired with the pod template of the Deployment's previous ReplicaSet:
 // Kubernetes does not roll back by itself.
@@ -261,35 +166,6 @@ func Rollback(ctx context.Context, c *Cluster, desired *appsv1.Deployment) error
 	d.Spec.Template = *previous.Spec.Template.DeepCopy()
 	delete(d.Spec.Template.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	return Apply(ctx, c, []runtime.Object{d}, ApplyOptions{})
-}
-
-// podsGone waits until no pod matches the selector.
-func podsGone(ctx context.Context, c *Cluster, selector labels.Selector, timeout time.Duration, out io.Writer) error {
-	deadline := time.Now().Add(timeout)
-	last := -1
-	for {
-		pods, err := c.Client.CoreV1().Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
-		if err != nil {
-			return c.explain(err, "list", "pods")
-		}
-		if n := len(pods.Items); n != last && out != nil {
-			if n > 0 {
-				fmt.Fprintf(out, "waiting for %d pod(s) to stop: %s\n", n, podNames(pods.Items))
-			}
-			last = n
-		}
-		if len(pods.Items) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d pod(s) still there after %s: %s (kubectl get pods -l %s)", len(pods.Items), timeout, podNames(pods.Items), selector)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pollInterval):
-		}
-	}
 }
 
 func podNames(pods []corev1.Pod) string {

@@ -146,7 +146,7 @@ func (p *Pipeline) Deploy(ctx context.Context, s *stack.Stack, o DeployOptions) 
 	} else {
 		p.emit(progress.Event{Kind: progress.Waiting, Message: "Waiting for every replica to run and be healthy..."})
 		if err := p.wait(ctx, s.Name, targets, pacing, o.Timeout); err != nil {
-			return nil, p.rollBack(ctx, plan, err)
+			return nil, p.rollBack(ctx, plan, targets, err, o.Timeout)
 		}
 		p.emit(progress.Event{Kind: progress.Done, Message: fmt.Sprintf("Stack %s is running.", s.Name)})
 	}
@@ -216,8 +216,9 @@ func (e *RolledBackError) Unwrap() []error { return []error{engine.ErrRolledBack
 
 // rollBack turns a failed wait into what the user is told: the engine's own roll-back as a
 // *RolledBackError; on an engine.RollBacker, the previous version of each service that was
-// not ready put back, then a *RolledBackError (or why it could not be).
-func (p *Pipeline) rollBack(ctx context.Context, plan engine.Plan, waitErr error) error {
+// not ready put back and waited for (within timeout again), then a *RolledBackError (or why
+// it could not be).
+func (p *Pipeline) rollBack(ctx context.Context, plan engine.Plan, targets []engine.Change, waitErr error, timeout time.Duration) error {
 	var notReady *NotReadyError
 	if !errors.As(waitErr, &notReady) {
 		return waitErr
@@ -246,6 +247,16 @@ func (p *Pipeline) rollBack(ctx context.Context, plan engine.Plan, waitErr error
 	}
 	if len(why) > 0 {
 		return fmt.Errorf("%w; %s", waitErr, strings.Join(why, "; "))
+	}
+	// The previous version has its own revision: any revision will do now.
+	var restored []engine.Change
+	for _, t := range targets {
+		if slices.Contains(services, t.Service) {
+			restored = append(restored, engine.Change{Service: t.Service, Action: "rolled back", Replicas: t.Replicas})
+		}
+	}
+	if err := p.wait(ctx, plan.Stack(), restored, nil, timeout); err != nil {
+		return fmt.Errorf("%w; rolled back, but the previous version did not come back either: %v", waitErr, err)
 	}
 	return &RolledBackError{Services: services, Cause: waitErr}
 }

@@ -146,6 +146,10 @@ func namespaceFilter(namespace string) filters.Args {
 func servicesOf(ctx context.Context, api docker.API, namespace string) (map[string]swarm.Service, error) {
 	list, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: namespaceFilter(namespace)})
 	if err != nil {
+		// An engine in no swarm holds no stack: nothing is deployed, which is not an error.
+		if manager, serr := docker.SwarmManager(ctx, api); serr == nil && !manager {
+			return map[string]swarm.Service{}, nil
+		}
 		return nil, fmt.Errorf("listing the services of stack %s: %w", namespace, err)
 	}
 	m := make(map[string]swarm.Service, len(list))

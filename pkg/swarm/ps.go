@@ -21,7 +21,7 @@ func (e *Engine) Services(ctx context.Context, namespace string) ([]engine.Servi
 		return nil, err
 	}
 	services, err := servicesOf(ctx, api, namespace)
-	if err != nil {
+	if err != nil || len(services) == 0 {
 		return nil, err
 	}
 	nodes, err := listNodes(ctx, api)
