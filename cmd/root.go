@@ -3,12 +3,15 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -79,9 +82,12 @@ many R processes behind a load balancer, on a cluster: Docker Swarm or Kubernete
 	return root
 }
 
-// Main runs rscale with os.Args and returns the process exit code.
+// Main runs rscale with os.Args and returns the process exit code; Ctrl-C or SIGTERM
+// cancels the command's context, and the command ends with exit code 130.
 func Main(s Streams) int {
-	return Run(s, os.Args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return RunContext(ctx, Env{Streams: s}, os.Args[1:])
 }
 
 // Run runs rscale with args on the registered engines and returns the process exit code.
@@ -91,9 +97,19 @@ func Run(s Streams, args []string) int {
 
 // RunEnv runs rscale with args in env and returns the process exit code.
 func RunEnv(env Env, args []string) int {
+	return RunContext(context.Background(), env, args)
+}
+
+// RunContext runs rscale with args in env until ctx ends, and returns the process exit code:
+// 130 when ctx ended first (the user interrupted it).
+func RunContext(ctx context.Context, env Env, args []string) int {
 	root := NewRootCmd(env)
 	root.SetArgs(args)
-	c, err := root.ExecuteC()
+	c, err := root.ExecuteContextC(ctx)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(env.ErrOut, "Error: interrupted (%v). What was done stays done: run the same command again to go on, or 'rscale down' to remove the stack.\n", err)
+		return 130
+	}
 	// An unknown command is a usage error; cobra's error for it has no type to tell it by.
 	if err != nil && c == root && strings.HasPrefix(err.Error(), "unknown command ") {
 		err = usageError{err}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ func TestMain(m *testing.M) {
 // holds (a new one if it does not exist), saved back afterwards for the script's next
 // command. Waits look at the services every 10 ms.
 func rscaleMain() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	env := DefaultEnv()
 	env.Interval = 10 * time.Millisecond
 	if path := os.Getenv("RSCALE_FAKE_ENGINE"); path != "" {
@@ -46,14 +49,14 @@ func rscaleMain() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		code := RunEnv(env, os.Args[1:])
+		code := RunContext(ctx, env, os.Args[1:])
 		if err := done(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return code
 	}
-	return RunEnv(env, os.Args[1:])
+	return RunContext(ctx, env, os.Args[1:])
 }
 
 // TestScripts runs the acceptance scripts in testdata/script: rscale as a user runs it.
@@ -71,6 +74,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   exitCode,
 			"httpserver": httpServer,
+			"sleep":      sleep,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -155,4 +159,14 @@ func onDockertest(env Env, path string) (Env, func() error, error) {
 		return swarm.New(func(context.Context) (docker.API, error) { return fake, nil }), nil
 	}
 	return env, func() error { return fake.Save(path) }, nil
+}
+
+// sleep DURATION waits, for a background command to get under way.
+func sleep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }
