@@ -140,6 +140,15 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// The target's registration says which proxies it takes, and how HAProxy finds the replicas there.
+	r, err := engine.Lookup(o.Target)
+	if err != nil {
+		if o.Target != "" {
+			return usageError{fmt.Errorf("unknown --target %q: choose %s", o.Target, strings.Join(engine.Names(), " or "))}
+		}
+		return err
+	}
+	o.Proxies, o.HAProxy = r.Proxies, r.HAProxy
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
