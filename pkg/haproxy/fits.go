@@ -45,7 +45,7 @@ func Fits(cfg []byte, n Network) error {
 		problems = append(problems, fmt.Sprintf("it does not listen on port %d (bind :%d)", n.Bind, n.Bind))
 	}
 	if len(problems) > 0 {
-		return errors.New("haproxy.cfg is written for another network: " + strings.Join(problems, "; "))
+		return errors.New("haproxy.cfg is written for another engine's network: " + strings.Join(problems, "; "))
 	}
 	return nil
 }
