@@ -140,6 +140,9 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := o.takeTarget(); err != nil {
+		return err
+	}
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -217,6 +220,20 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 	if !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)
 	}
+	return nil
+}
+
+// takeTarget gives scaffold what the target's registration says: the proxies it takes, and
+// how HAProxy finds the replicas there.
+func (o *initOptions) takeTarget() error {
+	r, err := engine.Lookup(o.Target)
+	if err != nil {
+		if o.Target != "" {
+			return usageError{fmt.Errorf("unknown --target %q: choose %s", o.Target, strings.Join(engine.Names(), " or "))}
+		}
+		return err
+	}
+	o.Proxies, o.HAProxy = r.Proxies, r.HAProxy
 	return nil
 }
 

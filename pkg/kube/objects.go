@@ -25,7 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/rscale/rscale/pkg/scaffold"
+	"github.com/rscale/rscale/pkg/haproxy"
+	"github.com/rscale/rscale/pkg/launcher"
 )
 
 // Labels rscale puts on everything it creates, so `kubectl get all -l app.kubernetes.io/instance=<stack>` finds the stack.
@@ -154,12 +155,15 @@ func Build(p *types.Project, stack string, o Options) (*Objects, error) {
 		objs.Services = append(objs.Services, headlessService(stack, svc))
 		objs.PDBs = append(objs.PDBs, disruptionBudget(stack, name))
 	}
-	cfg, backend, err := proxyConfig(p, proxy)
+	// HAProxy serves one API: the one service beside it, whose headless Service the proxy's
+	// pod names in RSCALE_BACKEND.
+	if len(apis) != 1 {
+		return nil, fmt.Errorf("the stack file has %d services beside %q (%s), and on Kubernetes the proxy serves exactly one, the API: keep the one rscale init wrote, or run 'rscale init --force --target kubernetes'", len(apis), ProxyService, strings.Join(apis, ", "))
+	}
+	backend := apis[0]
+	cfg, err := proxyConfig(p, proxy)
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := p.Services[backend]; !ok || backend == ProxyService {
-		return nil, fmt.Errorf("haproxy.cfg sends requests to %q, which is not an API service of the stack file", backend)
 	}
 	cm := &corev1.ConfigMap{
 		TypeMeta:   meta("ConfigMap", "v1"),
@@ -256,7 +260,7 @@ func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1
 		// answers while R is busy with a request, so a long request never makes the pod
 		// unready, and stops once R is gone (the proxy's own check is the same).
 		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: scaffold.AlivePath, Port: intstr.FromString("http")}},
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: launcher.AlivePath, Port: intstr.FromString("http")}},
 			PeriodSeconds:    2,
 			TimeoutSeconds:   2,
 			FailureThreshold: 2,
@@ -401,10 +405,10 @@ func disruptionBudget(stack, service string) *policyv1.PodDisruptionBudget {
 	}
 }
 
-// proxyConfig is the stack's haproxy.cfg, adapted to Kubernetes: the cluster's DNS server
-// (from the pod's resolv.conf) in place of Docker's, the API's headless Service in place of
-// tasks.<service>, and a port above 1024. It returns the config and the API service it serves.
-func proxyConfig(p *types.Project, proxy types.ServiceConfig) (string, string, error) {
+// proxyConfig is the stack's haproxy.cfg as rscale init wrote it for Kubernetes (the
+// cluster's DNS, the API's headless Service, a port above 1024); one written for another
+// engine is refused, as it would find no replica here.
+func proxyConfig(p *types.Project, proxy types.ServiceConfig) (string, error) {
 	var file string
 	for _, c := range proxy.Configs {
 		if strings.HasSuffix(c.Target, "/haproxy.cfg") {
@@ -414,60 +418,16 @@ func proxyConfig(p *types.Project, proxy types.ServiceConfig) (string, string, e
 		}
 	}
 	if file == "" {
-		return "", "", fmt.Errorf("the proxy has no haproxy.cfg: on Kubernetes rscale runs HAProxy; run 'rscale init --force --target kubernetes' to write it")
+		return "", fmt.Errorf("the proxy has no haproxy.cfg: on Kubernetes rscale runs HAProxy; run 'rscale init --force --target kubernetes' to write it")
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return "", "", fmt.Errorf("reading the proxy's config: %w", err)
+		return "", fmt.Errorf("reading the proxy's config: %w", err)
 	}
-	return AdaptHAProxy(string(data))
-}
-
-// AdaptHAProxy rewrites a Swarm haproxy.cfg (as rscale init writes it) for Kubernetes.
-func AdaptHAProxy(cfg string) (string, string, error) {
-	lines := strings.Split(cfg, "\n")
-	var backend string
-	var nameserver, bind bool
-	for i, line := range lines {
-		fields := strings.Fields(line)
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		switch {
-		case len(fields) == 0:
-		case fields[0] == "nameserver":
-			if nameserver {
-				lines[i] = ""
-				continue
-			}
-			nameserver = true
-			lines[i] = indent + "parse-resolv-conf"
-		case fields[0] == "server-template" && len(fields) >= 4 && strings.HasPrefix(fields[3], "tasks."):
-			host, port, ok := strings.Cut(strings.TrimPrefix(fields[3], "tasks."), ":")
-			if !ok {
-				return "", "", fmt.Errorf("haproxy.cfg: %q names no port", strings.TrimSpace(line))
-			}
-			backend = host
-			// RSCALE_BACKEND is the headless Service's name in the cluster's DNS, set in the
-			// proxy's pod from its namespace.
-			fields[3] = `"${RSCALE_BACKEND}:` + port + `"`
-			lines[i] = indent + strings.Join(fields, " ")
-		case fields[0] == "bind" && len(fields) >= 2 && fields[1] == ":80":
-			bind = true
-			fields[1] = ":" + strconv.Itoa(proxyPort)
-			lines[i] = indent + strings.Join(fields, " ")
-		}
-		lines[i] = strings.ReplaceAll(lines[i], "resolvers docker", "resolvers kubernetes")
+	if err := haproxy.Fits(data, haproxy.Kubernetes); err != nil {
+		return "", fmt.Errorf("%w; run 'rscale init --force --target kubernetes' to rewrite it for Kubernetes", err)
 	}
-	if backend == "" || !nameserver || !bind {
-		return "", "", fmt.Errorf("haproxy.cfg is not the one rscale init writes (no nameserver, bind :80 or server-template over tasks.<service>): run 'rscale init --force --target kubernetes'")
-	}
-	var out []string
-	for _, l := range lines {
-		if l != "" || len(out) == 0 || out[len(out)-1] != "" {
-			out = append(out, l)
-		}
-	}
-	head := "# Adapted for Kubernetes by rscale: the cluster's DNS, the API's headless Service, port " + strconv.Itoa(proxyPort) + ".\n"
-	return head + strings.Join(out, "\n"), backend, nil
+	return string(data), nil
 }
 
 func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Options) (*appsv1.Deployment, *corev1.Service, error) {

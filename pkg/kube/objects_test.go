@@ -10,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/rscale/rscale/internal/golden"
+	"github.com/rscale/rscale/pkg/haproxy"
 	"github.com/rscale/rscale/pkg/project"
 	"github.com/rscale/rscale/pkg/scaffold"
 	"github.com/rscale/rscale/pkg/stack"
@@ -27,7 +28,8 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 		t.Fatal(err)
 	}
 	o := scaffold.DefaultOptions()
-	o.Target, o.Proxy = scaffold.TargetKubernetes, scaffold.ProxyHAProxy
+	// What cmd/init passes from the Kubernetes engine's registration.
+	o.Target, o.Proxy, o.Proxies, o.HAProxy = "kubernetes", scaffold.ProxyHAProxy, []string{scaffold.ProxyHAProxy}, haproxy.Kubernetes
 	if change != nil {
 		change(&o)
 	}
@@ -46,7 +48,7 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ext.Target != scaffold.TargetKubernetes {
+	if ext.Target != o.Target {
 		t.Errorf("x-rscale target %q, want kubernetes", ext.Target)
 	}
 	return proj, ext.Stack
@@ -90,9 +92,13 @@ func TestGoldenObjects(t *testing.T) {
 	}
 }
 
-func TestAdaptHAProxyRefusesAForeignConfig(t *testing.T) {
-	_, _, err := AdaptHAProxy("global\n    maxconn 10\n")
-	if err == nil || !strings.Contains(err.Error(), "rscale init --force --target kubernetes") {
-		t.Errorf("got %v", err)
+// A haproxy.cfg rendered for Swarm's network would find no replica on Kubernetes.
+func TestBuildRefusesAConfigForAnotherNetwork(t *testing.T) {
+	p, name := initProject(t, "echo", func(o *scaffold.Options) { o.HAProxy = haproxy.Swarm })
+	_, err := Build(p, name, Options{})
+	for _, want := range []string{"parse-resolv-conf", "rscale init --force --target kubernetes"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want an error containing %q", err, want)
+		}
 	}
 }

@@ -13,10 +13,6 @@ import (
 )
 
 const (
-	// AlivePath is answered by httpuv's I/O thread (a static path the launcher registers), so
-	// HAProxy's check passes while R is busy with a long request and fails once R is gone.
-	AlivePath = "/__rscale/alive"
-
 	// edgeMarginSeconds is what Traefik waits beyond HAProxy's queue and request timeouts, so
 	// that HAProxy, which knows why, answers a request that takes too long.
 	edgeMarginSeconds = 10

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/pkg/launcher"
 	"github.com/rscale/rscale/pkg/plumber"
 )
 
@@ -203,7 +204,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 	client := http.Client{Timeout: 2 * time.Second}
 	alive := func() (time.Duration, error) {
 		began := time.Now()
-		resp, err := client.Get(base + AlivePath)
+		resp, err := client.Get(base + launcher.AlivePath)
 		if err != nil {
 			return 0, err
 		}
@@ -214,7 +215,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 		return time.Since(began), nil
 	}
 	if _, err := alive(); err != nil {
-		t.Fatalf("idle R: %s: %v", AlivePath, err)
+		t.Fatalf("idle R: %s: %v", launcher.AlivePath, err)
 	}
 	slow := make(chan error, 1)
 	go func() {
@@ -229,7 +230,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 		t.Fatal("R answered /healthz while busy: the test does not keep R busy")
 	}
 	if took, err := alive(); err != nil || took > 500*time.Millisecond {
-		t.Errorf("R busy with a long request: %s took %s, %v; want an answer at once", AlivePath, took, err)
+		t.Errorf("R busy with a long request: %s took %s, %v; want an answer at once", launcher.AlivePath, took, err)
 	}
 	if err := <-slow; err != nil {
 		t.Fatalf("the long request: %v", err)
@@ -239,7 +240,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 	}
 	_, _ = r.Wait()
 	if _, err := alive(); err == nil {
-		t.Errorf("R is dead and %s still answers", AlivePath)
+		t.Errorf("R is dead and %s still answers", launcher.AlivePath)
 	}
 }
 

@@ -4,6 +4,7 @@ package scaffold
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 
+	"github.com/rscale/rscale/pkg/haproxy"
 	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stackname"
 )
@@ -21,17 +23,14 @@ const (
 	ProxyHAProxy = "haproxy"
 )
 
+// proxyTitles are the proxies' names as their makers write them, for messages.
+var proxyTitles = map[string]string{ProxyTraefik: "Traefik", ProxyHAProxy: "HAProxy"}
+
 // Images used unless the user names others; pinned so a deploy today and next year run the same proxy.
 const (
 	DefaultTraefikImage = "traefik:v3.7.3"
 	DefaultHAProxyImage = "haproxy:3.2.23"
 	DefaultRImage       = "rocker/r-ver"
-)
-
-// Targets: the engines a stack file can be deployed on. The stack file records the one init was given.
-const (
-	TargetSwarm      = "swarm"
-	TargetKubernetes = "kubernetes"
 )
 
 // Services init puts beside the API: the proxy published on the node and, behind Traefik,
@@ -64,9 +63,15 @@ type Options struct {
 	QueueTimeout time.Duration
 	CPUs         string // limit per replica, as docker accepts it ("1.5")
 	Memory       string // limit per replica, as docker accepts it ("512M")
-	Target       string // engine deploy uses unless told otherwise: "" (Swarm) or a Target* constant
-	Registry     string // where deploy pushes the images it builds (host[:port][/path]); "" for none
-	CRAN         string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
+	// Target is the engine deploy uses unless told otherwise, recorded in the stack file:
+	// "" for the default, or a registered engine's name (the caller checks it).
+	Target string
+	// Proxies are the proxies Target takes (its registration's); nil for any.
+	Proxies []string
+	// HAProxy is how HAProxy reaches the API's replicas on Target; the zero value is Swarm's.
+	HAProxy  haproxy.Network
+	Registry string // where deploy pushes the images it builds (host[:port][/path]); "" for none
+	CRAN     string // R package repository: a URL, or a date (2024-06-03) for a dated snapshot; "" keeps the base image's
 }
 
 // DefaultOptions are the defaults the README documents.
@@ -103,18 +108,17 @@ func (o Options) Validate() error {
 	if err := checkPort("--proxy-port", o.ProxyPort); err != nil {
 		return err
 	}
-	switch o.Target {
-	case "", TargetSwarm, TargetKubernetes:
-	default:
-		return fmt.Errorf("unknown --target %q: choose %s or %s", o.Target, TargetSwarm, TargetKubernetes)
-	}
-	if o.Target == TargetKubernetes && o.Proxy != ProxyHAProxy {
-		return fmt.Errorf("--target %s runs HAProxy in front of R: use --proxy %s", TargetKubernetes, ProxyHAProxy)
-	}
 	switch o.Proxy {
 	case ProxyTraefik, ProxyHAProxy:
 	default:
 		return fmt.Errorf("unknown --proxy %q: choose %s or %s", o.Proxy, ProxyHAProxy, ProxyTraefik)
+	}
+	if o.Proxies != nil && !slices.Contains(o.Proxies, o.Proxy) {
+		titles := make([]string, len(o.Proxies))
+		for i, p := range o.Proxies {
+			titles[i] = proxyTitles[p]
+		}
+		return fmt.Errorf("--target %s runs %s in front of R: use --proxy %s", o.Target, strings.Join(titles, " or "), strings.Join(o.Proxies, " or "))
 	}
 	if o.Proxy == ProxyHAProxy && o.QueueImage != "" {
 		return fmt.Errorf("--queue-image is the HAProxy image behind --proxy traefik; with --proxy haproxy the proxy is the queue: give its image with --proxy-image")

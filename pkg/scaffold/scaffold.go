@@ -9,6 +9,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/rscale/rscale/pkg/haproxy"
+	"github.com/rscale/rscale/pkg/launcher"
 	"github.com/rscale/rscale/pkg/project"
 	stackfile "github.com/rscale/rscale/pkg/stack"
 	"github.com/rscale/rscale/pkg/stackname"
@@ -71,7 +73,7 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		DashboardUser:         DashboardUser,
 		DashboardUsers:        DashboardUsersFile,
 		DashboardPasswordFile: DashboardPasswordFile,
-		AlivePath:             AlivePath,
+		AlivePath:             launcher.AlivePath,
 		RequestSeconds:        int(o.RequestTimeout / time.Second),
 		QueueSeconds:          int(o.QueueTimeout / time.Second),
 	}
@@ -109,21 +111,20 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		d.XRscale.DashboardUser = DashboardUser
 		d.XRscale.DashboardPasswordFile = DashboardPasswordFile
 	}
+	return renderFiles(d)
+}
 
+// renderFiles renders every file init writes, in the order init reports them.
+func renderFiles(d data) ([]File, error) {
 	plan := []struct{ path, template string }{
 		{"Dockerfile", "Dockerfile.tmpl"},
 		{".dockerignore", "dockerignore.tmpl"},
 		{".rscale/launch.R", "launch.R.tmpl"},
 		{".rscale/install.R", "install.R.tmpl"},
 		{".rscale/healthcheck.sh", "healthcheck.sh.tmpl"},
-		{o.StackFile, "stack.yml.tmpl"},
-		// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
-		{"haproxy.cfg", "haproxy.cfg.tmpl"},
+		{d.StackFile, "stack.yml.tmpl"},
 	}
-	if o.Dashboard {
-		plan = append(plan, struct{ path, template string }{".rscale/.gitignore", "gitignore.tmpl"})
-	}
-	files := make([]File, 0, len(plan))
+	files := make([]File, 0, len(plan)+2)
 	for _, f := range plan {
 		out, err := render(f.template, d)
 		if err != nil {
@@ -131,13 +132,52 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		}
 		files = append(files, File{Path: f.path, Data: out})
 	}
+	// Both proxies: HAProxy is the proxy, or the queue behind Traefik.
+	cfg, err := haproxy.Render(d.haproxyConfig(), d.haproxyNetwork())
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{Path: "haproxy.cfg", Data: cfg})
+	if d.Dashboard {
+		out, err := render("gitignore.tmpl", d)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: ".rscale/.gitignore", Data: out})
+	}
 	return files, nil
+}
+
+// haproxyConfig is what haproxy.cfg says beyond the engine's network.
+func (d data) haproxyConfig() haproxy.Config {
+	c := haproxy.Config{
+		Version:        d.Version,
+		Service:        d.Service,
+		Port:           d.Port,
+		MaxReplicas:    d.MaxReplicas,
+		RequestTimeout: d.RequestTimeout,
+		QueueTimeout:   d.QueueTimeout,
+		BehindTraefik:  d.Proxy == ProxyTraefik,
+	}
+	// Behind Traefik, the dashboard is Traefik's.
+	if d.Dashboard && d.Proxy == ProxyHAProxy {
+		c.StatsPort, c.StatsUsers = d.DashboardPort(), DashboardUsersFile
+	}
+	return c
+}
+
+// haproxyNetwork is the target's network, Swarm's when the caller gave none.
+func (d data) haproxyNetwork() haproxy.Network {
+	if d.HAProxy == (haproxy.Network{}) {
+		return haproxy.Swarm
+	}
+	return d.HAProxy
 }
 
 // Launcher renders the R launcher alone, for running the API outside a container (rscale
 // serve): the same script, so the API behaves the same in both.
 func Launcher(version string) ([]byte, error) {
-	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version, AlivePath: AlivePath})
+	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version, AlivePath: launcher.AlivePath})
 }
 
 var funcs = template.FuncMap{

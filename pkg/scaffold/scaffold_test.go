@@ -1,9 +1,12 @@
 package scaffold
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rscale/rscale/pkg/haproxy"
 )
 
 func TestValidateRefusesBadOptions(t *testing.T) {
@@ -30,6 +33,9 @@ func TestValidateRefusesBadOptions(t *testing.T) {
 		{"stack file in a folder", func(o *Options) { o.StackFile = "deploy/rscale.yml" }, "--file"},
 		{"cpus not a number", func(o *Options) { o.CPUs = "two" }, "--cpus"},
 		{"memory not an amount", func(o *Options) { o.Memory = "lots" }, "--memory"},
+		{"a proxy the target does not take", func(o *Options) {
+			o.Target, o.Proxies, o.Proxy = "kubernetes", []string{ProxyHAProxy}, ProxyTraefik
+		}, "--target kubernetes runs HAProxy in front of R: use --proxy haproxy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,5 +49,26 @@ func TestValidateRefusesBadOptions(t *testing.T) {
 	}
 	if err := DefaultOptions().Validate(); err != nil {
 		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
+
+// init writes haproxy.cfg for the target's network, and the target, as given, into the stack file.
+func TestRenderForTheTargetsNetwork(t *testing.T) {
+	p := loadProject(t, filepath.Join("..", "..", "testdata", "projects", "echo"))
+	o := DefaultOptions()
+	o.Target, o.Proxies, o.HAProxy = "kubernetes", []string{ProxyHAProxy}, haproxy.Kubernetes
+	files, err := Render(p, o, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range files {
+		got[f.Path] = string(f.Data)
+	}
+	if err := haproxy.Fits([]byte(got["haproxy.cfg"]), haproxy.Kubernetes); err != nil {
+		t.Errorf("haproxy.cfg for Kubernetes: %v", err)
+	}
+	if !strings.Contains(got[o.StackFile], "\n  target: \"kubernetes\"\n") {
+		t.Errorf("the stack file does not record the target:\n%s", got[o.StackFile])
 	}
 }
