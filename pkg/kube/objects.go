@@ -48,7 +48,6 @@ const ProxyService = "proxy"
 
 // Ports inside the pods. HAProxy listens above 1024 so it needs no capability.
 const (
-	proxyPort    = 8080
 	haproxyDir   = "/usr/local/etc/haproxy"
 	userID       = 10001
 	clusterLocal = "cluster.local"
@@ -451,7 +450,7 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 		target := int32(pc.Target)
 		name := "http"
 		if target == 80 {
-			target = proxyPort
+			target = int32(haproxy.Kubernetes.Bind)
 		} else {
 			name = "port-" + strconv.Itoa(int(target))
 		}

@@ -29,7 +29,7 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 	}
 	o := scaffold.DefaultOptions()
 	// What cmd/init passes from the Kubernetes engine's registration.
-	o.Target, o.Proxy, o.Proxies, o.HAProxy = "kubernetes", scaffold.ProxyHAProxy, []string{scaffold.ProxyHAProxy}, haproxy.Kubernetes
+	o.Target, o.Proxy, o.Proxies, o.HAProxy = Registration.Name, scaffold.ProxyHAProxy, Registration.Proxies, Registration.HAProxy
 	if change != nil {
 		change(&o)
 	}
