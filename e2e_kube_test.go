@@ -1,6 +1,6 @@
 package main
 
-// End-to-end tests of the Kubernetes path on a real cluster (internal/k8sharness: Kubernetes
+// End-to-end tests of the Kubernetes path on a real cluster (internal/harness/kubernetes: Kubernetes
 // v1.37.2 with CoreDNS and an image registry, in a network namespace of this machine). The
 // stacks run in namespaces that enforce Pod Security's "restricted" profile, so a pod that
 // breaks it would never start. They skip under -short, and without root outside CI.
@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rscale/rscale/internal/k8sharness"
+	"github.com/rscale/rscale/internal/harness/kubernetes"
 )
 
 // kubeProject is an example API initialised with --target kubernetes, in its own namespace.
 type kubeProject struct {
 	dir, stack, namespace string
-	cluster               *k8sharness.Cluster
+	cluster               *kubernetes.Cluster
 }
 
 // newKubeProject starts the cluster (once per test binary), makes a restricted namespace,
@@ -32,7 +32,7 @@ type kubeProject struct {
 func newKubeProject(t *testing.T, fixture, stack string, initArgs ...string) kubeProject {
 	t.Helper()
 	needEngine(t)
-	c := k8sharness.Start(t)
+	c := kubernetes.Start(t)
 	t.Setenv("KUBECONFIG", c.Kubeconfig)
 	p := kubeProject{dir: filepath.Join(t.TempDir(), fixture), stack: stack, namespace: stack, cluster: c}
 	c.KubectlErr("delete", "namespace", p.namespace, "--wait=true") // what an interrupted earlier run left

@@ -4,9 +4,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/rscale/rscale/internal/k8sharness"
+	"github.com/rscale/rscale/internal/harness/kubernetes"
 )
 
-// TestMain lets the end-to-end tests share one Kubernetes cluster (k8sharness). The
+// TestMain lets the end-to-end tests share one Kubernetes cluster (internal/harness/kubernetes). The
 // acceptance scripts are cmd's (cmd/script_test.go).
-func TestMain(m *testing.M) { os.Exit(k8sharness.Run(m)) }
+func TestMain(m *testing.M) { os.Exit(kubernetes.Run(m)) }
