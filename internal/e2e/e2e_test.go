@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests: rscale init, build, deploy, scale, ps, logs and down against the real
 // Docker engine and a real Swarm, with R and HAProxy in images built from Debian's packages

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The proxy scenarios of make bench: S2 (fast and slow requests mixed, at 50 % and 80 % of
 // the replicas' capacity) and S7 (long requests on 2 replicas), on rscale's HAProxy and,

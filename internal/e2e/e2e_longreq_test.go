@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end: long requests on the stack `rscale init` makes by default. R serves one request
 // at a time, so no request may wait behind a busy R process while another is idle, a request

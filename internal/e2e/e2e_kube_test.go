@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of the Kubernetes path on a real cluster (internal/harness/kubernetes: Kubernetes
 // v1.37.2 with CoreDNS and an image registry, in a network namespace of this machine). The

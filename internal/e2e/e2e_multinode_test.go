@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests on a real three-node swarm with an image registry (multinode_test.go):
 // rscale runs in-process against the manager (DOCKER_HOST), builds there, pushes to the

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end check of issue 18: the image rscale builds holds none of the project's secret
 // files, at any depth, while the API's own files are in /app.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end through Traefik (rscale init --proxy traefik), wherever a Traefik image is on the
 // engine: no registry can be reached here, so CI has none and these tests skip there.

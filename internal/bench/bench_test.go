@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The benchmark suite behind make bench: seven scenarios on the real engine and rscale serve,
 // each printed against its target in a Markdown report. BENCH_QUICK=1 (make test) runs every

@@ -1,4 +1,4 @@
-package main
+package multinode
 
 // The three-node swarm the multi-node end-to-end tests run on: testdata/harness/multinode
 // starts three dockerds (each in its own network namespace, with its own containerd and
