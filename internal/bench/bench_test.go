@@ -1,7 +1,7 @@
 package bench
 
 // The benchmark suite behind make bench: seven scenarios on the real engine and rscale serve,
-// each printed against its target in a Markdown report. BENCH_QUICK=1 (make test) runs every
+// each printed against its target in a Markdown report. BENCH_QUICK=1 (make e2e, make test) runs every
 // scenario small, to check that the suite works and the report is complete; its figures
 // mean little. BENCH_REPORT=path (make bench) runs it in full and writes the report there.
 
@@ -58,7 +58,7 @@ func benchParamsFromEnv(t *testing.T) (benchParams, string) {
 			s4Replicas: 2, s4ScaleTo: 3, s5Replicas: 2,
 		}, filepath.Join(t.TempDir(), "REPORT.md")
 	}
-	t.Skip("the benchmark suite runs with BENCH_QUICK=1 (make test) or BENCH_REPORT=file (make bench)")
+	t.Skip("the benchmark suite runs with BENCH_QUICK=1 (make e2e, make test) or BENCH_REPORT=file (make bench)")
 	return benchParams{}, ""
 }
 
