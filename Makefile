@@ -11,7 +11,17 @@ DEMO_DIR      ?= $(CURDIR)/bin/demo
 DEMO_PORT     ?= 8080
 DEMO_REPLICAS ?= 10
 
-.PHONY: build install test lint bench fuzz golden demo demo-down clean
+# The end-to-end tests and the benchmark suite, which need the real engines; the unit tests
+# are every other package's.
+E2E_PKGS   = ./internal/e2e ./internal/bench
+UNIT_PKGS  = $(or $(filter-out %/internal/e2e %/internal/bench,$(shell $(GO) list ./...)),$(error go list ./... listed no package))
+# -p 1: one package at a time, so the timing tests of one do not share the CPUs with the
+# end-to-end tests of another.
+TEST_FLAGS = -p 1 -count=1 -timeout 50m
+# BENCH_QUICK=1 adds a small run of every benchmark scenario, to check the suite works.
+E2E_TEST   = BENCH_QUICK=1 $(GO) test $(TEST_FLAGS) $(E2E_PKGS)
+
+.PHONY: build install test unit e2e lint bench fuzz golden demo demo-down clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -19,18 +29,29 @@ build:
 install:
 	$(GO) install -ldflags "$(LDFLAGS)" .
 
-# The test command: formatting, vet, then every test (fuzz seed corpora included).
-# BENCH_QUICK=1 adds a small run of every benchmark scenario, to check the suite works.
-# -p 1: one package at a time, so the timing tests of one do not share the CPUs with the
-# end-to-end tests of another.
+# The test command, which CI runs (.ci/run): formatting, vet, the unit tests in full, then the
+# end-to-end tests. As one `go test ./...` did, the end-to-end tests run even when a unit test
+# failed, and the command fails if either did.
 test: lint
-	BENCH_QUICK=1 $(GO) test -p 1 -count=1 -timeout 50m ./...
+	status=0; $(GO) test $(TEST_FLAGS) $(UNIT_PKGS) || status=1; $(E2E_TEST) || status=1; exit $$status
+
+# The fast loop: formatting, vet, and the unit tests (fuzz seed corpora included), with no
+# Docker or Kubernetes engine. -short skips the one unit test that starts the Kubernetes test
+# cluster, internal/harness/kubernetes's own; make test runs it. R and haproxy, where they
+# are installed, run the generated launcher, health check and configuration.
+unit: lint
+	$(GO) test -short $(TEST_FLAGS) $(UNIT_PKGS)
+
+# The end-to-end tests on the real engines (Docker and Swarm, the three-node swarm, the
+# Kubernetes test cluster, R), then the benchmark suite's quick run.
+e2e:
+	$(E2E_TEST)
 
 # Every benchmark scenario in full, on this machine's Docker engine; writes $(BENCH_REPORT).
 BENCH_REPORT ?= $(CURDIR)/bin/bench/REPORT.md
 bench:
 	@mkdir -p bin
-	@{ BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v . 2>&1; echo $$? > bin/bench.status; } \
+	@{ BENCH_REPORT=$(BENCH_REPORT) $(GO) test -count=1 -timeout 2h -run '^TestBenchScenarios$$' -v ./internal/bench 2>&1; echo $$? > bin/bench.status; } \
 		| tee bin/bench.log | grep --line-buffered -E '^=== RUN|took [0-9]|^(--- |ok|FAIL)'
 	@exit $$(cat bin/bench.status)
 	@echo "report: $(BENCH_REPORT) (full log: bin/bench.log)"

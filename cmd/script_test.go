@@ -18,7 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/rscale/rscale/internal/fakeengine"
-	"github.com/rscale/rscale/internal/k8sharness"
+	"github.com/rscale/rscale/internal/harness/kubernetes"
 	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/docker/dockertest"
 	"github.com/rscale/rscale/pkg/engine"
@@ -28,7 +28,7 @@ import (
 // The fake engine is registered as the real ones are (engines.go), after them.
 func TestMain(m *testing.M) {
 	engine.Register(fakeengine.Registration)
-	testscript.Main(k8sharness.Wrap(m), map[string]func(){
+	testscript.Main(kubernetes.Wrap(m), map[string]func(){
 		"rscale": func() { os.Exit(rscaleMain()) },
 	})
 }

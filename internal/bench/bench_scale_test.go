@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // idleWindow is how long S4 watches idle replicas: longer than the 51 s between two health
@@ -22,23 +24,23 @@ func idleWindow(p benchParams) time.Duration {
 
 // S4: deploy with the image built, to N healthy replicas; scaling up; what idle replicas cost;
 // memory per replica.
-func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api project) string {
-	mustRscale(t, "build", api.dir)
-	service, proxy := api.stack+"_model_server", api.stack+"_proxy"
+func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api testenv.Project) string {
+	testenv.MustRscale(t, "build", api.Dir)
+	service, proxy := api.Stack+"_model_server", api.Stack+"_proxy"
 	start := time.Now()
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	testenv.MustRscale(t, "deploy", api.Dir, "--timeout", "15m")
 	deployed := time.Since(start)
-	waitProxyServers(t, p.s4Replicas)
+	testenv.WaitProxyServers(t, p.s4Replicas)
 	time.Sleep(idleWindow(p) / 4) // the deploy's own work done
 	small := idle(t, c, p, service, proxy)
 
 	w := watchScaleCPU(t, c, service)
 	start = time.Now()
-	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", p.s4ScaleTo), "--dir", api.dir, "--timeout", "30m")
+	testenv.MustRscale(t, "scale", fmt.Sprintf("model_server=%d", p.s4ScaleTo), "--dir", api.Dir, "--timeout", "30m")
 	scaled := time.Since(start)
 	scaleUse := w.stop(t)
 	restarted := replacedReplicas(t, c, service)
-	waitProxyServers(t, p.s4ScaleTo)
+	testenv.WaitProxyServers(t, p.s4ScaleTo)
 	time.Sleep(idleWindow(p) / 4)
 	large := idle(t, c, p, service, proxy)
 
@@ -52,7 +54,7 @@ func benchDeployAndScale(t *testing.T, c *client.Client, p benchParams, api proj
 	// engine alone.
 	bound := max(floorTook.Seconds(), (floorUse.machine+scaleUse.containers)/float64(runtime.NumCPU()))
 
-	load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", p.s4ScaleTo, p))
+	load(t, closedLoop(api.URL(""), "/sleep?seconds=0.2", p.s4ScaleTo, p))
 	peak, mean := replicaMemory(t, c, service)
 	record("S4 deploy to healthy replicas (s)", deployed.Seconds())
 	record("S4 scale up until all healthy (s)", scaled.Seconds())
@@ -135,7 +137,7 @@ func idleRow(replicas int, u cpuUse) string {
 func replacedReplicas(t *testing.T, c *client.Client, service string) int {
 	t.Helper()
 	n := 0
-	for _, task := range serviceTasks(t, c, service) {
+	for _, task := range testenv.ServiceTasks(t, c, service) {
 		if task.DesiredState != swarm.TaskStateRunning {
 			n++
 		}

@@ -1,4 +1,4 @@
-// Package k8sharness gives end-to-end tests a real one-node Kubernetes cluster on this machine:
+// Package kubernetes gives end-to-end tests a real one-node Kubernetes cluster on this machine:
 // Kubernetes v1.37.2 built from source (testdata/harness/kubernetes), etcd, containerd, CoreDNS
 // and kube-proxy in the network namespace rscale-k8s, and an image registry that Docker pushes
 // to as 127.0.0.1:5050 and the node pulls from under the same name.
@@ -6,19 +6,19 @@
 // A test package uses it from TestMain, so that the cluster starts at most once per test binary
 // and stops when the binary ends:
 //
-//	func TestMain(m *testing.M) { os.Exit(k8sharness.Run(m)) }
+//	func TestMain(m *testing.M) { os.Exit(kubernetes.Run(m)) }
 //
-// (or, where TestMain already hands m to testscript: testscript.Main(k8sharness.Wrap(m), ...))
+// (or, where TestMain already hands m to testscript: testscript.Main(kubernetes.Wrap(m), ...))
 //
 //	func TestDeploy(t *testing.T) {
-//		c := k8sharness.Start(t) // skips under -short, or when not root (fails when CI is set)
+//		c := kubernetes.Start(t) // skips under -short, or when not root (fails when CI is set)
 //		os.Setenv("KUBECONFIG", c.Kubeconfig) ...
 //	}
 //
 // A cluster that is already up (`testdata/harness/kubernetes/cluster.sh up`, by hand or by CI)
 // is used as it is and left running. Test binaries running at the same time share one cluster;
 // the last one to finish stops it, if tests started it.
-package k8sharness
+package kubernetes
 
 import (
 	"archive/tar"
@@ -80,7 +80,7 @@ var state struct {
 type TestingM interface{ Run() int }
 
 // Wrap returns m with Run in place of its Run, for a TestMain that hands m on, as
-// testscript.Main(k8sharness.Wrap(m), commands) does.
+// testscript.Main(kubernetes.Wrap(m), commands) does.
 func Wrap(m TestingM) TestingM { return wrapped{m} }
 
 type wrapped struct{ m TestingM }
@@ -95,7 +95,7 @@ func Run(m TestingM) int {
 	state.Unlock()
 	code := m.Run()
 	if err := release(); err != nil {
-		fmt.Fprintf(os.Stderr, "k8sharness: %v\n", err)
+		fmt.Fprintf(os.Stderr, "kubernetes harness: %v\n", err)
 		if code == 0 {
 			code = 1
 		}
@@ -115,7 +115,7 @@ func Start(t testing.TB) *Cluster {
 	underRun := state.underRun
 	state.Unlock()
 	if !underRun {
-		t.Fatal("k8sharness.Start needs the test binary's TestMain to call k8sharness.Run(m), which stops the cluster at the end")
+		t.Fatal("kubernetes.Start needs the test binary's TestMain to call kubernetes.Run(m), which stops the cluster at the end")
 	}
 	state.once.Do(func() {
 		begin := time.Now()

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end through Traefik (rscale init --proxy traefik), wherever a Traefik image is on the
 // engine: no registry can be reached here, so CI has none and these tests skip there.
@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/internal/testenv"
 	"github.com/rscale/rscale/pkg/scaffold"
 )
 
 // traefikImage is the image named like the stack's Traefik, or RSCALE_TEST_TRAEFIK_IMAGE.
 func traefikImage(t *testing.T) string {
 	t.Helper()
-	c := needEngine(t)
+	c := testenv.NeedEngine(t)
 	image := os.Getenv("RSCALE_TEST_TRAEFIK_IMAGE")
 	if image == "" {
 		image = scaffold.DefaultTraefikImage
@@ -34,16 +35,16 @@ func traefikImage(t *testing.T) string {
 
 func TestE2ETraefik(t *testing.T) {
 	image := traefikImage(t)
-	c := needEngine(t)
-	p := setupProject(t, "sleep", "rscale-e2e-traefik", true, "--replicas", "2", "--proxy", "traefik",
-		"--proxy-image", image, "--queue-image", testHAProxyImage, "--dashboard")
+	c := testenv.NeedEngine(t)
+	p := testenv.SetupProject(t, "sleep", "rscale-e2e-traefik", true, "--replicas", "2", "--proxy", "traefik",
+		"--proxy-image", image, "--queue-image", testenv.HAProxyImage, "--dashboard")
 
 	t.Run("long requests", func(t *testing.T) {
 		longRequestScenario(t, c, p, 30*time.Second)
 	})
 
 	t.Run("dashboard", func(t *testing.T) {
-		password, err := os.ReadFile(filepath.Join(p.dir, ".rscale", "secrets", "dashboard-password"))
+		password, err := os.ReadFile(filepath.Join(p.Dir, ".rscale", "secrets", "dashboard-password"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,11 +71,11 @@ func TestE2ETraefik(t *testing.T) {
 	// A rolling update of the API, then one of the queue (a changed haproxy.cfg), under load:
 	// no request may fail.
 	t.Run("rolling updates under load", func(t *testing.T) {
-		stop := loadUntil(t, p.url("/fast"), 20)
-		p.edit(t, "plumber.R", "Answer at once", "Answer at once, new version")
-		mustRscale(t, "deploy", p.dir)
-		p.edit(t, "haproxy.cfg", "timeout queue 120s", "timeout queue 110s")
-		mustRscale(t, "deploy", p.dir)
+		stop := loadUntil(t, p.URL("/fast"), 20)
+		p.Edit(t, "plumber.R", "Answer at once", "Answer at once, new version")
+		testenv.MustRscale(t, "deploy", p.Dir)
+		p.Edit(t, "haproxy.cfg", "timeout queue 120s", "timeout queue 110s")
+		testenv.MustRscale(t, "deploy", p.Dir)
 		time.Sleep(5 * time.Second) // Traefik sees the new queue within its 2 s poll
 		sent, failed := stop()
 		t.Logf("rolling updates of the API and of the queue under load: %d requests, %d failed", sent, len(failed))
@@ -109,10 +110,10 @@ func loadUntil(t *testing.T, url string, perSecond int) func() (int64, []string)
 			sent.Add(1)
 			go func() {
 				defer wg.Done()
-				r, err := request("GET", url, "", "")
-				if err != nil || r.status != 200 {
+				r, err := testenv.Request("GET", url, "", "")
+				if err != nil || r.Status != 200 {
 					mu.Lock()
-					failed = append(failed, fmt.Sprintf("at %.1fs: %v %d %s", time.Since(began).Seconds(), err, r.status, r.body))
+					failed = append(failed, fmt.Sprintf("at %.1fs: %v %d %s", time.Since(began).Seconds(), err, r.Status, r.Body))
 					mu.Unlock()
 				}
 			}()

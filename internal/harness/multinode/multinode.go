@@ -1,8 +1,8 @@
-package main
-
-// The three-node swarm the multi-node end-to-end tests run on: testdata/harness/multinode
-// starts three dockerds (each in its own network namespace, with its own containerd and
-// data) and an image registry on this machine, and removes all of it afterwards.
+// Package multinode gives end-to-end tests the three-node swarm they run on:
+// testdata/harness/multinode starts three dockerds (each in its own network namespace, with
+// its own containerd and data) and an image registry on this machine, and removes all of it
+// afterwards.
+package multinode
 
 import (
 	"context"
@@ -19,35 +19,37 @@ import (
 
 	"github.com/docker/docker/client"
 	"golang.org/x/sys/unix"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 const (
-	harnessDir = "testdata/harness/multinode"
 	// The harness's names: namespaces rsmn (the bridge and the registry) and rsmn1..3 (the
 	// nodes, whose host names are the same), and the cgroup parents /rsmn1..3.
-	harnessNS       = "rsmn"
-	harnessRegistry = "10.213.0.1:5000"
+	harnessNS = "rsmn"
+	// Registry is the harness's image registry, which every node pulls from.
+	Registry = "10.213.0.1:5000"
 )
 
-// multinode is a running three-node swarm.
-type multinode struct {
+// Swarm is a running three-node swarm.
+type Swarm struct {
 	base string
-	// manager is the manager's engine; nodes[i] is node i+1's (nodes[0] is the manager).
-	manager *client.Client
-	nodes   [3]*client.Client
-	http    *http.Client // reaches the nodes' addresses, from the bridge's namespace
+	// Manager is the manager's engine; Nodes[i] is node i+1's (Nodes[0] is the manager).
+	Manager *client.Client
+	Nodes   [3]*client.Client
+	HTTP    *http.Client // reaches the nodes' addresses, from the bridge's namespace
 }
 
-// host is the DOCKER_HOST of node n (1 to 3).
-func (m *multinode) host(n int) string {
+// Host is the DOCKER_HOST of node n (1 to 3).
+func (m *Swarm) Host(n int) string {
 	return "unix://" + filepath.Join(m.base, fmt.Sprintf("n%d", n), "docker.sock")
 }
 
-// addr is node n's address on the bridge.
-func (m *multinode) addr(n int) string { return fmt.Sprintf("10.213.0.1%d", n) }
+// Addr is node n's address on the bridge.
+func (m *Swarm) Addr(n int) string { return fmt.Sprintf("10.213.0.1%d", n) }
 
-// dockerdPID is the pid of node n's dockerd, as up.sh recorded it.
-func (m *multinode) dockerdPID(t *testing.T, n int) int {
+// DockerdPID is the pid of node n's dockerd, as up.sh recorded it.
+func (m *Swarm) DockerdPID(t testing.TB, n int) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(m.base, fmt.Sprintf("n%d", n), "dockerd.pid"))
 	if err != nil {
@@ -60,9 +62,9 @@ func (m *multinode) dockerdPID(t *testing.T, n int) int {
 	return pid
 }
 
-// killContainers kills every process of node n's containers (they run in its cgroup,
+// KillContainers kills every process of node n's containers (they run in its cgroup,
 // /rsmnN), as losing the machine would, and returns how many there were.
-func (m *multinode) killContainers(t *testing.T, n int) int {
+func (m *Swarm) KillContainers(t testing.TB, n int) int {
 	t.Helper()
 	killed := 0
 	_ = filepath.WalkDir(fmt.Sprintf("/sys/fs/cgroup/memory/%s%d", harnessNS, n), func(path string, d os.DirEntry, err error) error {
@@ -81,10 +83,11 @@ func (m *multinode) killContainers(t *testing.T, n int) int {
 	return killed
 }
 
-// startMultinode brings the harness up, with the test images copied to the manager, and
-// removes it when t ends, then checks that it left nothing behind. It skips when the
-// machine cannot run it (not root, no iproute2 or util-linux), and fails instead when CI is set.
-func startMultinode(t *testing.T) *multinode {
+// Start brings the harness up, with the main engine's images copied to the manager (for
+// builds there), and removes it when t ends, then checks that it left nothing behind. It
+// skips when the machine cannot run it (not root, no iproute2 or util-linux), and fails
+// instead when CI is set.
+func Start(t testing.TB, images ...string) *Swarm {
 	t.Helper()
 	var missing []string
 	for _, tool := range []string{"ip", "unshare", "dockerd", "docker", "apt-get", "dpkg"} {
@@ -101,9 +104,10 @@ func startMultinode(t *testing.T) *multinode {
 		}
 		t.Skipf("the multi-node swarm needs %s", strings.Join(missing, ", "))
 	}
-	m := &multinode{base: filepath.Join(os.TempDir(), "rscale-mn")}
+	m := &Swarm{base: filepath.Join(os.TempDir(), "rscale-mn")}
+	dir := testenv.Testdata(t, "harness", "multinode")
 	script := func(name string, args ...string) ([]byte, error) {
-		cmd := exec.Command("bash", append([]string{filepath.Join(harnessDir, name)}, args...)...)
+		cmd := exec.Command("bash", append([]string{filepath.Join(dir, name)}, args...)...)
 		cmd.Env = append(os.Environ(), "BASE="+m.base)
 		return cmd.CombinedOutput()
 	}
@@ -119,21 +123,21 @@ func startMultinode(t *testing.T) *multinode {
 		}
 	})
 	began := time.Now()
-	out, err := script("up.sh", testRImage, testHAProxyImage)
+	out, err := script("up.sh", images...)
 	t.Logf("up.sh took %s:\n%s", time.Since(began).Round(time.Millisecond), out)
 	if err != nil {
 		t.Fatalf("up.sh: %v", err)
 	}
-	for i := range m.nodes {
-		c, err := client.NewClientWithOpts(client.WithHost(m.host(i+1)), client.WithAPIVersionNegotiation())
+	for i := range m.Nodes {
+		c, err := client.NewClientWithOpts(client.WithHost(m.Host(i+1)), client.WithAPIVersionNegotiation())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		m.nodes[i] = c
+		m.Nodes[i] = c
 	}
-	m.manager = m.nodes[0]
-	m.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialInNetns(harnessNS)}}
+	m.Manager = m.Nodes[0]
+	m.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dialInNetns(harnessNS)}}
 	return m
 }
 

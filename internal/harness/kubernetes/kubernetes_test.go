@@ -1,4 +1,4 @@
-package k8sharness
+package kubernetes
 
 import (
 	"context"

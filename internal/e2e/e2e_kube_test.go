@@ -1,6 +1,6 @@
-package main
+package e2e
 
-// End-to-end tests of the Kubernetes path on a real cluster (internal/k8sharness: Kubernetes
+// End-to-end tests of the Kubernetes path on a real cluster (internal/harness/kubernetes: Kubernetes
 // v1.37.2 with CoreDNS and an image registry, in a network namespace of this machine). The
 // stacks run in namespaces that enforce Pod Security's "restricted" profile, so a pod that
 // breaks it would never start. They skip under -short, and without root outside CI.
@@ -18,34 +18,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rscale/rscale/internal/k8sharness"
+	"github.com/rscale/rscale/internal/harness/kubernetes"
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // kubeProject is an example API initialised with --target kubernetes, in its own namespace.
 type kubeProject struct {
 	dir, stack, namespace string
-	cluster               *k8sharness.Cluster
+	cluster               *kubernetes.Cluster
 }
 
 // newKubeProject starts the cluster (once per test binary), makes a restricted namespace,
 // and initialises a copy of an example project for the test images.
 func newKubeProject(t *testing.T, fixture, stack string, initArgs ...string) kubeProject {
 	t.Helper()
-	needEngine(t)
-	c := k8sharness.Start(t)
+	testenv.NeedEngine(t)
+	c := kubernetes.Start(t)
 	t.Setenv("KUBECONFIG", c.Kubeconfig)
 	p := kubeProject{dir: filepath.Join(t.TempDir(), fixture), stack: stack, namespace: stack, cluster: c}
 	c.KubectlErr("delete", "namespace", p.namespace, "--wait=true") // what an interrupted earlier run left
 	c.Kubectl(t, "create", "namespace", p.namespace)
 	c.Kubectl(t, "label", "namespace", p.namespace, "pod-security.kubernetes.io/enforce=restricted")
 	t.Cleanup(func() { c.KubectlErr("delete", "namespace", p.namespace, "--wait=false") })
-	if err := os.CopyFS(p.dir, os.DirFS(filepath.Join("testdata", "projects", fixture))); err != nil {
+	if err := os.CopyFS(p.dir, os.DirFS(testenv.Testdata(t, "projects", fixture))); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"init", p.dir, "--name", stack, "--target", "kubernetes",
-		"--base-image", testRImage, "--proxy-image", testHAProxyImage}, initArgs...)
-	mustRscale(t, args...)
-	quickerHealthChecks(t, filepath.Join(p.dir, "rscale.yml"))
+		"--base-image", testenv.RImage, "--proxy-image", testenv.HAProxyImage}, initArgs...)
+	testenv.MustRscale(t, args...)
+	testenv.QuickerHealthChecks(t, filepath.Join(p.dir, "rscale.yml"))
 	return p
 }
 
@@ -65,20 +66,20 @@ func (p kubeProject) edit(t *testing.T, file, old, replacement string) {
 }
 
 // rscale runs a command on the project's namespace, pushing through the harness's registry.
-func (p kubeProject) rscale(t *testing.T, args ...string) result {
+func (p kubeProject) rscale(t *testing.T, args ...string) testenv.Result {
 	t.Helper()
 	args = append(args, "--namespace", p.namespace)
 	if args[0] == "deploy" {
 		args = append(args, "--registry", p.cluster.Registry)
 	}
-	return rscale(t, args...)
+	return testenv.Rscale(t, args...)
 }
 
-func (p kubeProject) must(t *testing.T, args ...string) result {
+func (p kubeProject) must(t *testing.T, args ...string) testenv.Result {
 	t.Helper()
 	r := p.rscale(t, args...)
-	if r.code != 0 {
-		t.Fatalf("rscale %s failed (exit %d):\n%s", strings.Join(args, " "), r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("rscale %s failed (exit %d):\n%s", strings.Join(args, " "), r.Code, r.Stderr)
 	}
 	return r
 }
@@ -91,11 +92,11 @@ func (p kubeProject) labelled(t *testing.T) string {
 }
 
 // deployedURL is the URL deploy printed, checked to be where the proxy answers.
-func deployedURL(t *testing.T, r result) string {
+func deployedURL(t *testing.T, r testenv.Result) string {
 	t.Helper()
-	url := strings.TrimSpace(r.stdout)
+	url := strings.TrimSpace(r.Stdout)
 	if !strings.HasPrefix(url, "http://") {
-		t.Fatalf("deploy printed %q, want a URL", r.stdout)
+		t.Fatalf("deploy printed %q, want a URL", r.Stdout)
 	}
 	return strings.TrimSuffix(url, "/")
 }
@@ -107,9 +108,9 @@ func waitServing(t *testing.T, base string, n int) {
 	deadline := time.Now().Add(90 * time.Second)
 	hosts := map[string]bool{}
 	for time.Now().Before(deadline) {
-		if r, err := request("GET", base+"/asynchronousTest?seconds=0", "", ""); err == nil && r.status == 200 {
+		if r, err := testenv.Request("GET", base+"/asynchronousTest?seconds=0", "", ""); err == nil && r.Status == 200 {
 			var body struct{ Host []string }
-			if json.Unmarshal(r.body, &body) == nil && len(body.Host) == 1 {
+			if json.Unmarshal(r.Body, &body) == nil && len(body.Host) == 1 {
 				hosts[body.Host[0]] = true
 			}
 			if len(hosts) >= n {
@@ -131,16 +132,16 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	t.Logf("deploy (build, push, apply, rollout) took %s", time.Since(start))
 	base := deployedURL(t, r)
 	for _, want := range []string{"applied deployments/e2e-kube-rf-model-server", "model_server  1/1 ready, rolled out", "proxy  1/1 ready, rolled out"} {
-		if !strings.Contains(r.stderr, want) {
+		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("deploy's progress lacks %q", want)
 		}
 	}
 	waitServing(t, base, 1)
 
 	// The seed's request: a Mazda RX4 has 6 cylinders.
-	pred, err := request("POST", base+"/prediction", "application/json", `{"mpg": 21, "disp": 160, "hp": 110, "wt": 2.62}`)
-	if err != nil || pred.status != 200 || string(pred.body) != `["6"]` {
-		t.Errorf("POST /prediction: %v %d %s, want [\"6\"]", err, pred.status, pred.body)
+	pred, err := testenv.Request("POST", base+"/prediction", "application/json", `{"mpg": 21, "disp": 160, "hp": 110, "wt": 2.62}`)
+	if err != nil || pred.Status != 200 || string(pred.Body) != `["6"]` {
+		t.Errorf("POST /prediction: %v %d %s, want [\"6\"]", err, pred.Status, pred.Body)
 	}
 
 	const sleep = 5 * time.Second
@@ -152,8 +153,8 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	start = time.Now()
 	r = p.must(t, "scale", "model_server=3", "--dir", p.dir)
 	t.Logf("scale to 3 took %s", time.Since(start))
-	if !strings.Contains(r.stderr, "model_server  3/3 ready, rolled out") {
-		t.Errorf("scale's progress: %s", r.stderr)
+	if !strings.Contains(r.Stderr, "model_server  3/3 ready, rolled out") {
+		t.Errorf("scale's progress: %s", r.Stderr)
 	}
 	waitServing(t, base, 3)
 	if took, hosts := concurrently(t, 3, slow); took >= 8*time.Second || len(hosts) != 3 {
@@ -170,8 +171,8 @@ func TestE2EKubeLifecycle(t *testing.T) {
 			Restarts          *int32
 		}
 	}
-	if err := json.Unmarshal([]byte(ps.stdout), &services); err != nil {
-		t.Fatalf("ps -o json: %v\n%s", err, ps.stdout)
+	if err := json.Unmarshal([]byte(ps.Stdout), &services); err != nil {
+		t.Fatalf("ps -o json: %v\n%s", err, ps.Stdout)
 	}
 	type podInfo struct{ Name, Service string }
 	var pods []podInfo
@@ -188,10 +189,10 @@ func TestE2EKubeLifecycle(t *testing.T) {
 		}
 	}
 	if apiPods != 3 || len(pods) != 4 {
-		t.Errorf("ps shows %d pods of model_server and %d in all, want 3 and 4: %s", apiPods, len(pods), ps.stdout)
+		t.Errorf("ps shows %d pods of model_server and %d in all, want 3 and 4: %s", apiPods, len(pods), ps.Stdout)
 	}
-	table := p.must(t, "ps", p.dir).stdout
-	logs := p.must(t, "logs", "--dir", p.dir, "--tail", "50").stdout
+	table := p.must(t, "ps", p.dir).Stdout
+	logs := p.must(t, "logs", "--dir", p.dir, "--tail", "50").Stdout
 	for _, pod := range pods {
 		if !strings.Contains(table, pod.Name) {
 			t.Errorf("ps lacks pod %s:\n%s", pod.Name, table)
@@ -202,8 +203,8 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	}
 
 	r = p.must(t, "scale", "model_server=1", "--dir", p.dir)
-	if !strings.Contains(r.stderr, "model_server  1/1 ready, rolled out") {
-		t.Errorf("scale's progress: %s", r.stderr)
+	if !strings.Contains(r.Stderr, "model_server  1/1 ready, rolled out") {
+		t.Errorf("scale's progress: %s", r.Stderr)
 	}
 
 	start = time.Now()
@@ -215,8 +216,8 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	if pods := strings.TrimSpace(p.cluster.Kubectl(t, "get", "pods", "-n", p.namespace, "-o", "name")); pods != "" {
 		t.Errorf("after down, pods remain: %s", pods)
 	}
-	if r := p.must(t, "down", p.dir); !strings.Contains(r.stderr, "nothing to remove") {
-		t.Errorf("second down said %q", r.stderr)
+	if r := p.must(t, "down", p.dir); !strings.Contains(r.Stderr, "nothing to remove") {
+		t.Errorf("second down said %q", r.Stderr)
 	}
 }
 
@@ -293,12 +294,12 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 	// few seconds more.
 	deadline := time.Now().Add(time.Minute)
 	for {
-		r, err := request("GET", base+"/version", "", "")
-		if err == nil && string(r.body) == `["2"]` {
+		r, err := testenv.Request("GET", base+"/version", "", "")
+		if err == nil && string(r.Body) == `["2"]` {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GET /version after the update: %v %s", err, r.body)
+			t.Fatalf("GET /version after the update: %v %s", err, r.Body)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -311,20 +312,20 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 	start = time.Now()
 	r := p.rscale(t, "deploy", p.dir, "--timeout", "90s")
 	t.Logf("the failed deploy and its rollback took %s", time.Since(start))
-	if r.code == 0 {
+	if r.Code == 0 {
 		t.Fatalf("deploying a version that never gets ready exited 0")
 	}
 	for _, want := range []string{"the new version never became ready", "rolled back to the previous version: model_server"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("deploy's error lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("deploy's error lacks %q:\n%s", want, r.Stderr)
 		}
 	}
 	after := p.cluster.Kubectl(t, "get", "deployment", "e2e-kube-update-model-server", "-n", p.namespace, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
 	if after != image {
 		t.Errorf("after the rollback the Deployment runs %s, want the previous %s", after, image)
 	}
-	if r, err := request("GET", base+"/version", "", ""); err != nil || r.status != 200 {
-		t.Errorf("GET /version after the rollback: %v %d %s", err, r.status, r.body)
+	if r, err := testenv.Request("GET", base+"/version", "", ""); err != nil || r.Status != 200 {
+		t.Errorf("GET /version after the rollback: %v %d %s", err, r.Status, r.Body)
 	}
 	p.must(t, "down", p.dir)
 }
@@ -332,7 +333,7 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 // What deploy --dry-run prints is what the API server accepts, in a restricted namespace.
 func TestE2EKubeDryRunAcceptedByServer(t *testing.T) {
 	p := newKubeProject(t, "randomforest", "e2e-kube-dryrun")
-	out := p.must(t, "deploy", p.dir, "--dry-run", "-o", "yaml").stdout
+	out := p.must(t, "deploy", p.dir, "--dry-run", "-o", "yaml").Stdout
 	file := filepath.Join(t.TempDir(), "objects.yaml")
 	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
@@ -358,8 +359,8 @@ func TestE2EKubeErrors(t *testing.T) {
 		start := time.Now()
 		// --registry: the proxy's image is pushed, so only the API's cannot be pulled.
 		r := p.rscale(t, "deploy", p.dir, "--no-build", "--timeout", "3m")
-		if r.code == 0 || !strings.Contains(r.stderr, "cannot pull image "+p.cluster.Registry+"/e2e-kube-errors/absent:1") {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		if r.Code == 0 || !strings.Contains(r.Stderr, "cannot pull image "+p.cluster.Registry+"/e2e-kube-errors/absent:1") {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 		if took := time.Since(start); took > time.Minute {
 			t.Errorf("deploy waited %s: it should stop once the image cannot be pulled", took)
@@ -367,23 +368,23 @@ func TestE2EKubeErrors(t *testing.T) {
 		p.must(t, "down", p.dir)
 	})
 	t.Run("unknown namespace", func(t *testing.T) {
-		r := rscale(t, "ps", p.dir, "--namespace", "no-such-namespace")
-		if r.code != 1 || !strings.Contains(r.stderr, `namespace "no-such-namespace" does not exist`) {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r := testenv.Rscale(t, "ps", p.dir, "--namespace", "no-such-namespace")
+		if r.Code != 1 || !strings.Contains(r.Stderr, `namespace "no-such-namespace" does not exist`) {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("unknown context", func(t *testing.T) {
-		r := rscale(t, "ps", p.dir, "--context", "no-such-context")
-		if r.code != 1 || !strings.Contains(r.stderr, `context "no-such-context" is not in the kubeconfig`) {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r := testenv.Rscale(t, "ps", p.dir, "--context", "no-such-context")
+		if r.Code != 1 || !strings.Contains(r.Stderr, `context "no-such-context" is not in the kubeconfig`) {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("no kubeconfig", func(t *testing.T) {
 		t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
 		t.Setenv("HOME", t.TempDir())
-		r := rscale(t, "down", p.dir)
-		if r.code != 1 || !strings.Contains(r.stderr, "no Kubernetes cluster configured") {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r := testenv.Rscale(t, "down", p.dir)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "no Kubernetes cluster configured") {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("unreachable cluster", func(t *testing.T) {
@@ -392,9 +393,9 @@ func TestE2EKubeErrors(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := rscale(t, "ps", p.dir, "--kubeconfig", cfg)
-		if r.code != 1 || !strings.Contains(r.stderr, `cannot reach the Kubernetes cluster of context "gone" at https://127.0.0.1:1`) {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r := testenv.Rscale(t, "ps", p.dir, "--kubeconfig", cfg)
+		if r.Code != 1 || !strings.Contains(r.Stderr, `cannot reach the Kubernetes cluster of context "gone" at https://127.0.0.1:1`) {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("forbidden", func(t *testing.T) {
@@ -412,13 +413,13 @@ func TestE2EKubeErrors(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := rscale(t, "ps", p.dir, "--kubeconfig", cfg)
-		if r.code != 1 || !strings.Contains(r.stderr, `not allowed to list deployments in namespace "`+p.namespace+`"`) || !strings.Contains(r.stderr, "kubectl auth can-i list deployments") {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r := testenv.Rscale(t, "ps", p.dir, "--kubeconfig", cfg)
+		if r.Code != 1 || !strings.Contains(r.Stderr, `not allowed to list deployments in namespace "`+p.namespace+`"`) || !strings.Contains(r.Stderr, "kubectl auth can-i list deployments") {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
-		r = rscale(t, "down", p.dir, "--kubeconfig", cfg)
-		if r.code != 1 || !strings.Contains(r.stderr, "not allowed to list deployments") {
-			t.Errorf("exit %d: %s", r.code, r.stderr)
+		r = testenv.Rscale(t, "down", p.dir, "--kubeconfig", cfg)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "not allowed to list deployments") {
+			t.Errorf("exit %d: %s", r.Code, r.Stderr)
 		}
 	})
 }

@@ -1,7 +1,7 @@
-package main
+package bench
 
 // The benchmark suite behind make bench: seven scenarios on the real engine and rscale serve,
-// each printed against its target in a Markdown report. BENCH_QUICK=1 (make test) runs every
+// each printed against its target in a Markdown report. BENCH_QUICK=1 (make e2e, make test) runs every
 // scenario small, to check that the suite works and the report is complete; its figures
 // mean little. BENCH_REPORT=path (make bench) runs it in full and writes the report there.
 
@@ -25,6 +25,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/rscale/rscale/cmd"
+	"github.com/rscale/rscale/internal/testenv"
 	"github.com/rscale/rscale/pkg/loadgen"
 	"github.com/rscale/rscale/pkg/serve"
 )
@@ -57,7 +58,7 @@ func benchParamsFromEnv(t *testing.T) (benchParams, string) {
 			s4Replicas: 2, s4ScaleTo: 3, s5Replicas: 2,
 		}, filepath.Join(t.TempDir(), "REPORT.md")
 	}
-	t.Skip("the benchmark suite runs with BENCH_QUICK=1 (make test) or BENCH_REPORT=file (make bench)")
+	t.Skip("the benchmark suite runs with BENCH_QUICK=1 (make e2e, make test) or BENCH_REPORT=file (make bench)")
 	return benchParams{}, ""
 }
 
@@ -71,7 +72,7 @@ func verdict(met bool) string {
 
 func TestBenchScenarios(t *testing.T) {
 	p, reportPath := benchParamsFromEnv(t)
-	c := needEngine(t)
+	c := testenv.NeedEngine(t)
 	began, loadBefore := time.Now(), loadAverage()
 	benchFigures = map[string]float64{}
 	var sections []string
@@ -83,13 +84,13 @@ func TestBenchScenarios(t *testing.T) {
 		})
 	}
 
-	api := setupProject(t, "sleep", "rscale-bench", p.quick, "--replicas", strconv.Itoa(p.s4Replicas), "--dashboard", "--max-replicas", "100")
+	api := testenv.SetupProject(t, "sleep", "rscale-bench", p.quick, "--replicas", strconv.Itoa(p.s4Replicas), "--dashboard", "--max-replicas", "100")
 	add("S4", func(t *testing.T) string { return benchDeployAndScale(t, c, p, api) })
 	add("S1", func(t *testing.T) string { return benchScaling(t, c, p, api) })
 	add("S5", func(t *testing.T) string { return benchRollingUpdate(t, p, api) })
 	add("S2", func(t *testing.T) string { return benchMixedLoad(t, c, p, api) })
 	add("S7", func(t *testing.T) string { return benchLongRequests(t, c, p, api) })
-	mustRscale(t, "down", api.dir)
+	testenv.MustRscale(t, "down", api.Dir)
 	add("S3", func(t *testing.T) string { return benchCPUBound(t, c, p) })
 	add("S6", func(t *testing.T) string { return benchServeOverhead(t, p) })
 
@@ -168,7 +169,7 @@ func benchHeader(t *testing.T, p benchParams, began time.Time, load string) stri
 	command := "make bench"
 	if p.quick {
 		kind = "quick smoke run (BENCH_QUICK=1): small loads, figures not meaningful"
-		command = "BENCH_QUICK=1 go test -run TestBenchScenarios -v ."
+		command = "BENCH_QUICK=1 go test -run TestBenchScenarios -v ./internal/bench"
 	}
 	return fmt.Sprintf(`# rscale benchmark report
 
@@ -217,10 +218,10 @@ func closedLoop(url, path string, clients int, p benchParams) loadgen.Options {
 	return loadgen.Options{URL: url, Mix: []loadgen.Request{{Method: "GET", Path: path, Weight: 1}}, Concurrency: clients, Duration: p.run, Warmup: p.warmup}
 }
 
-func scaleTo(t *testing.T, api project, n int) {
+func scaleTo(t *testing.T, api testenv.Project, n int) {
 	t.Helper()
-	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.dir, "--timeout", "15m")
-	waitProxyServers(t, n)
+	testenv.MustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.Dir, "--timeout", "15m")
+	testenv.WaitProxyServers(t, n)
 }
 
 // replicaMemory is the largest and the mean memory use of the service's containers, in MiB.
@@ -253,10 +254,10 @@ func replicaMemory(t *testing.T, c *client.Client, service string) (float64, flo
 }
 
 // S5: a rolling update while S1's load runs: failed requests, and how long it took.
-func benchRollingUpdate(t *testing.T, p benchParams, api project) string {
+func benchRollingUpdate(t *testing.T, p benchParams, api testenv.Project) string {
 	scaleTo(t, api, p.s5Replicas)
-	api.edit(t, "plumber.R", "# An API for load tests", "# An API for load tests (new version)")
-	o := closedLoop(api.url(""), "/sleep?seconds=0.2", p.s5Replicas, p)
+	api.Edit(t, "plumber.R", "# An API for load tests", "# An API for load tests (new version)")
+	o := closedLoop(api.URL(""), "/sleep?seconds=0.2", p.s5Replicas, p)
 	o.Duration, o.Warmup = 30*time.Minute, 0
 	ctx, stop := context.WithCancel(context.Background())
 	reports := make(chan *loadgen.Report)
@@ -269,7 +270,7 @@ func benchRollingUpdate(t *testing.T, p benchParams, api project) string {
 	}()
 	time.Sleep(p.warmup)
 	start := time.Now()
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	testenv.MustRscale(t, "deploy", api.Dir, "--timeout", "15m")
 	took := time.Since(start)
 	time.Sleep(p.warmup) // the replicas the proxy learns of last
 	stop()
@@ -298,7 +299,7 @@ Target: 0 failed requests: %s.%s
 func startServe(t *testing.T, dir string, workers int) (string, func()) {
 	t.Helper()
 	o := serve.DefaultOptions()
-	o.Dir, o.Workers, o.Port, o.Log = dir, workers, 0, &syncWriter{}
+	o.Dir, o.Workers, o.Port, o.Log = dir, workers, 0, &testenv.SyncWriter{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -312,7 +313,7 @@ func startServe(t *testing.T, dir string, workers int) (string, func()) {
 	deadline := time.Now().Add(time.Minute + time.Duration(workers)*3*time.Second) // R starts on few cores
 	for {
 		var st serve.Status
-		if r, err := request("GET", "http://"+addr+"/__rscale/status", "", ""); err == nil && json.Unmarshal(r.body, &st) == nil {
+		if r, err := testenv.Request("GET", "http://"+addr+"/__rscale/status", "", ""); err == nil && json.Unmarshal(r.Body, &st) == nil {
 			idle := 0
 			for _, w := range st.Workers {
 				if w.State == "idle" {
@@ -345,7 +346,9 @@ func benchServeOverhead(t *testing.T, p benchParams) string {
 	if p.quick {
 		n = 200
 	}
-	out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkAddedLatency$", "-benchtime", fmt.Sprintf("%dx", n), "./pkg/serve").CombinedOutput()
+	bench := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkAddedLatency$", "-benchtime", fmt.Sprintf("%dx", n), "./pkg/serve")
+	bench.Dir = testenv.Root(t) // the command the report gives, run where it is given
+	out, err := bench.CombinedOutput()
 	if err != nil {
 		t.Fatalf("BenchmarkAddedLatency: %v\n%s", err, out)
 	}

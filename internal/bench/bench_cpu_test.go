@@ -1,4 +1,4 @@
-package main
+package bench
 
 // Where the CPU goes during a benchmark, read from /proc on this machine (the swarm's only
 // node): the Docker engine, the containers' shims with what they start (runc and the health

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end check of issue 18: the image rscale builds holds none of the project's secret
 // files, at any depth, while the API's own files are in /app.
@@ -10,16 +10,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 func TestE2EImageHoldsNoSecrets(t *testing.T) {
-	needEngine(t)
+	testenv.NeedEngine(t)
 	if _, err := exec.LookPath("docker"); err != nil {
 		t.Fatalf("the docker CLI is needed: %v", err)
 	}
 	const stack = "rscale-e2e-leaks"
 	dir := filepath.Join(t.TempDir(), "echo")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "projects", "echo"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(testenv.Testdata(t, "projects", "echo"))); err != nil {
 		t.Fatal(err)
 	}
 	secrets := []string{".Renviron", "sub/.env", ".httr-oauth", ".secrets/x", "id_rsa", "sub/.Rhistory", "certs/server.key"}
@@ -32,8 +34,8 @@ func TestE2EImageHoldsNoSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustRscale(t, "init", dir, "--name", stack, "--base-image", testRImage, "--proxy-image", testHAProxyImage, "--dashboard")
-	mustRscale(t, "build", dir)
+	testenv.MustRscale(t, "init", dir, "--name", stack, "--base-image", testenv.RImage, "--proxy-image", testenv.HAProxyImage, "--dashboard")
+	testenv.MustRscale(t, "build", dir)
 	image := stack + "/model_server:latest"
 	t.Cleanup(func() {
 		// build tags the image :latest and with its content's tag: remove both.

@@ -1,29 +1,29 @@
-package main
+package e2e
 
 import (
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // Scaling 2 → 20 with the health checks as init writes them: the replicas are added a few at
 // a time, none is restarted on the way (Swarm's task history holds no task but the current
 // ones, one per slot), and every one is healthy at the end. How fast is for make bench (S4).
 func TestE2EScaleUpRestartsNothing(t *testing.T) {
-	c := needEngine(t)
-	p := setupProject(t, "sleep", "rscale-e2e-scale", false, "--replicas", "2")
-	mustRscale(t, "deploy", p.dir)
-	service := p.stack + "_model_server"
+	c := testenv.NeedEngine(t)
+	p := testenv.SetupProject(t, "sleep", "rscale-e2e-scale", false, "--replicas", "2")
+	testenv.MustRscale(t, "deploy", p.Dir)
+	service := p.Stack + "_model_server"
 
-	r := mustRscale(t, "scale", "model_server=20", "--dir", p.dir)
-	if !strings.Contains(r.stderr, "on the way to 20") {
-		t.Errorf("scale did not add the replicas a few at a time:\n%s", r.stderr)
+	r := testenv.MustRscale(t, "scale", "model_server=20", "--dir", p.Dir)
+	if !strings.Contains(r.Stderr, "on the way to 20") {
+		t.Errorf("scale did not add the replicas a few at a time:\n%s", r.Stderr)
 	}
-	tasks := serviceTasks(t, c, service)
+	tasks := testenv.ServiceTasks(t, c, service)
 	slots := map[int]int{}
 	for _, task := range tasks {
 		slots[task.Slot]++
@@ -54,14 +54,4 @@ func TestE2EScaleUpRestartsNothing(t *testing.T) {
 			t.Errorf("the container of slot %d is not healthy: %+v", task.Slot, ct.State.Health)
 		}
 	}
-}
-
-// serviceTasks lists every task Swarm keeps for the service, the finished ones included.
-func serviceTasks(t *testing.T, c *client.Client, service string) []swarm.Task {
-	t.Helper()
-	tasks, err := c.TaskList(context.Background(), swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", service))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tasks
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // scaleCPU is what a scale-up cost the machine, in CPU seconds: all of it, the Docker engine
@@ -129,7 +131,7 @@ func waitRunning(t *testing.T, c *client.Client, service string, n int) {
 	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
 		running := 0
-		for _, task := range serviceTasks(t, c, service) {
+		for _, task := range testenv.ServiceTasks(t, c, service) {
 			if task.DesiredState == swarm.TaskStateRunning && task.Status.State == swarm.TaskStateRunning {
 				running++
 			}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The proxy scenarios of make bench: S2 (fast and slow requests mixed, at 50 % and 80 % of
 // the replicas' capacity) and S7 (long requests on 2 replicas), on rscale's HAProxy and,
@@ -24,6 +24,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/rscale/rscale/cmd"
+	"github.com/rscale/rscale/internal/testenv"
 	"github.com/rscale/rscale/pkg/loadgen"
 	"github.com/rscale/rscale/pkg/stack"
 )
@@ -75,30 +76,30 @@ func mixedResult(name string, util float64, r *loadgen.Report) mixedRow {
 }
 
 // S2: slow and fast requests mixed; how long do the fast ones wait, per balancer and load?
-func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) string {
+func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api testenv.Project) string {
 	n := p.s2Replicas
 	scaleServing(t, api, n)
-	unloaded := load(t, closedLoop(api.url(""), "/fast", 1, p))
+	unloaded := load(t, closedLoop(api.URL(""), "/fast", 1, p))
 	const def = "HAProxy, leastconn + maxconn 1 and a queue (rscale's default)"
 	var rows []mixedRow
 	for _, util := range s2Utilisations {
-		rows = append(rows, mixedResult(def, util, load(t, mixedLoad(api.url(""), n, util, p))))
+		rows = append(rows, mixedResult(def, util, load(t, mixedLoad(api.URL(""), n, util, p))))
 	}
 
-	cfg := readFile(t, filepath.Join(api.dir, "haproxy.cfg"))
-	api.edit(t, "haproxy.cfg", "balance leastconn", "balance roundrobin")
-	api.edit(t, "haproxy.cfg", " maxconn 1\n", "\n")
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m")
+	cfg := readFile(t, filepath.Join(api.Dir, "haproxy.cfg"))
+	api.Edit(t, "haproxy.cfg", "balance leastconn", "balance roundrobin")
+	api.Edit(t, "haproxy.cfg", " maxconn 1\n", "\n")
+	testenv.MustRscale(t, "deploy", api.Dir, "--timeout", "15m")
 	waitReplicasServing(t, api, n)
-	roundRobin := mixedResult("HAProxy, roundrobin, no per-replica limit", 0.5, load(t, mixedLoad(api.url(""), n, 0.5, p)))
+	roundRobin := mixedResult("HAProxy, roundrobin, no per-replica limit", 0.5, load(t, mixedLoad(api.URL(""), n, 0.5, p)))
 	rows = append(rows, roundRobin)
-	if err := os.WriteFile(filepath.Join(api.dir, "haproxy.cfg"), []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(api.Dir, "haproxy.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustRscale(t, "deploy", api.dir, "--timeout", "15m") // the scenarios after this one run the default
+	testenv.MustRscale(t, "deploy", api.Dir, "--timeout", "15m") // the scenarios after this one run the default
 	waitReplicasServing(t, api, n)
 
-	addr, stop := startServe(t, api.dir, n)
+	addr, stop := startServe(t, api.Dir, n)
 	for _, util := range s2Utilisations {
 		rows = append(rows, mixedResult(fmt.Sprintf("rscale serve, %d workers", n), util, load(t, mixedLoad("http://"+addr, n, util, p))))
 	}
@@ -111,12 +112,12 @@ func benchMixedLoad(t *testing.T, c *client.Client, p benchParams, api project) 
 			traefik = "Traefik: " + skip + "."
 			break
 		}
-		mustRscale(t, "deploy", tp.dir, "--timeout", "15m")
+		testenv.MustRscale(t, "deploy", tp.Dir, "--timeout", "15m")
 		waitReplicasServing(t, tp, n)
 		for _, util := range s2Utilisations {
-			rows = append(rows, mixedResult(v.name, util, load(t, mixedLoad(tp.url(""), n, util, p))))
+			rows = append(rows, mixedResult(v.name, util, load(t, mixedLoad(tp.URL(""), n, util, p))))
 		}
-		mustRscale(t, "down", tp.dir)
+		testenv.MustRscale(t, "down", tp.Dir)
 	}
 
 	lines := []string{fmt.Sprintf("| %s | unloaded | %.1f ms | %.1f ms | | %.4f |", def, unloaded.Total.P50, unloaded.Total.P99, unloaded.Total.SuccessRatio)}
@@ -161,7 +162,7 @@ func traefikVariants() []traefikVariant {
 	}
 	var common []string
 	if initCmd.Flags().Lookup("queue-image") != nil {
-		common = []string{"--queue-image", testHAProxyImage}
+		common = []string{"--queue-image", testenv.HAProxyImage}
 	}
 	if initCmd.Flags().Lookup("strategy") == nil {
 		return []traefikVariant{{"Traefik v3 (rscale init --proxy traefik)", common}}
@@ -177,15 +178,15 @@ func traefikVariants() []traefikVariant {
 // chooses, and deploys it as init wrote it: no file is changed. skip says why it cannot
 // run: an image of the stack, other than the API's, that the engine does not have (no
 // registry to pull it from).
-func traefikProject(t *testing.T, c *client.Client, fixture, stackName string, initArgs ...string) (project, string) {
+func traefikProject(t *testing.T, c *client.Client, fixture, stackName string, initArgs ...string) (testenv.Project, string) {
 	t.Helper()
-	p := project{dir: filepath.Join(t.TempDir(), fixture), stack: stackName, port: freePort(t)}
-	if err := os.CopyFS(p.dir, os.DirFS(filepath.Join("testdata", "projects", fixture))); err != nil {
+	p := testenv.Project{Dir: filepath.Join(t.TempDir(), fixture), Stack: stackName, Port: testenv.FreePort(t)}
+	if err := os.CopyFS(p.Dir, os.DirFS(testenv.Testdata(t, "projects", fixture))); err != nil {
 		t.Fatal(err)
 	}
-	mustRscale(t, append([]string{"init", p.dir, "--name", stackName, "--proxy", "traefik",
-		"--base-image", testRImage, "--proxy-port", strconv.Itoa(p.port)}, initArgs...)...)
-	s, err := stack.Load(context.Background(), filepath.Join(p.dir, "rscale.yml"), stackName)
+	testenv.MustRscale(t, append([]string{"init", p.Dir, "--name", stackName, "--proxy", "traefik",
+		"--base-image", testenv.RImage, "--proxy-port", strconv.Itoa(p.Port)}, initArgs...)...)
+	s, err := stack.Load(context.Background(), filepath.Join(p.Dir, "rscale.yml"), stackName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,24 +199,24 @@ func traefikProject(t *testing.T, c *client.Client, fixture, stackName string, i
 			return p, fmt.Sprintf("skipped (no image %s on this engine, and no registry to pull it from)", svc.Image)
 		}
 	}
-	rscale(t, "down", p.dir) // what an interrupted earlier run left
-	t.Cleanup(func() { rscale(t, "down", p.dir) })
+	testenv.Rscale(t, "down", p.Dir) // what an interrupted earlier run left
+	t.Cleanup(func() { testenv.Rscale(t, "down", p.Dir) })
 	return p, ""
 }
 
 // scaleServing scales the API to n replicas and waits until the proxy sends requests to
 // each: unlike scaleTo, it needs no dashboard.
-func scaleServing(t *testing.T, api project, n int) {
+func scaleServing(t *testing.T, api testenv.Project, n int) {
 	t.Helper()
-	mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.dir, "--timeout", "15m")
+	testenv.MustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", api.Dir, "--timeout", "15m")
 	waitReplicasServing(t, api, n)
 }
 
 // waitReplicasServing waits until n requests sent at once are served by n replicas: the
 // proxy then sends requests to every replica.
-func waitReplicasServing(t *testing.T, p project, n int) {
+func waitReplicasServing(t *testing.T, p testenv.Project, n int) {
 	t.Helper()
-	served(t, p, "/fast")
+	testenv.Served(t, p, "/fast")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		hosts := map[string]bool{}
@@ -225,7 +226,7 @@ func waitReplicasServing(t *testing.T, p project, n int) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if a, err := ask(p.url("/sleep?seconds=1")); err == nil && a.status == 200 {
+				if a, err := ask(p.URL("/sleep?seconds=1")); err == nil && a.status == 200 {
 					mu.Lock()
 					hosts[a.host] = true
 					mu.Unlock()
@@ -253,20 +254,20 @@ type answer struct {
 
 // ask sends GET url to the sleep fixture.
 func ask(url string) (answer, error) {
-	r, err := request("GET", url, "", "")
+	r, err := testenv.Request("GET", url, "", "")
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{status: r.status}
-	if r.status != 200 {
+	a := answer{status: r.Status}
+	if r.Status != 200 {
 		return a, nil
 	}
 	var body struct {
 		Host    []string
 		Started []float64
 	}
-	if err := json.Unmarshal(r.body, &body); err != nil || len(body.Host) != 1 || len(body.Started) != 1 {
-		return a, fmt.Errorf("answer %s: %v", r.body, err)
+	if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Host) != 1 || len(body.Started) != 1 {
+		return a, fmt.Errorf("answer %s: %v", r.Body, err)
 	}
 	a.host, a.started = body.Host[0], time.UnixMicro(int64(body.Started[0]*1e6))
 	return a, nil
@@ -297,7 +298,7 @@ type longRequest struct {
 }
 
 // runLongRequests sends S7's requests to p and returns them answered.
-func runLongRequests(t *testing.T, p project, plan longPlan) []*longRequest {
+func runLongRequests(t *testing.T, p testenv.Project, plan longPlan) []*longRequest {
 	t.Helper()
 	reqs := []*longRequest{{long: true}, {long: true}}
 	for i := 0; i < 3; i++ {
@@ -319,7 +320,7 @@ func runLongRequests(t *testing.T, p project, plan longPlan) []*longRequest {
 			}
 			began := time.Now()
 			var a answer
-			a, r.err = ask(p.url(path))
+			a, r.err = ask(p.URL(path))
 			r.took, r.sent = time.Since(began), began.Sub(start)
 			r.status, r.host, r.started = a.status, a.host, a.started.Sub(start)
 		}()
@@ -410,13 +411,13 @@ func longRow(name string, reqs []*longRequest, n int) (string, bool) {
 
 // S7: long requests on 2 replicas: does any request wait behind a busy R process while
 // another is idle, and is any answered 5xx?
-func benchLongRequests(t *testing.T, c *client.Client, p benchParams, api project) string {
+func benchLongRequests(t *testing.T, c *client.Client, p benchParams, api testenv.Project) string {
 	const n = 2
 	plan := longPlanFor(p)
 	scaleServing(t, api, n)
 	// After a scale-down, Swarm's count is reached while the replicas it stops still serve:
 	// start once the proxy has only n, or those would count as idle replicas passed by.
-	waitProxyServers(t, n)
+	testenv.WaitProxyServers(t, n)
 	row, met := longRow("HAProxy (rscale init --proxy haproxy)", runLongRequests(t, api, plan), n)
 	rows := []string{row}
 
@@ -427,11 +428,11 @@ func benchLongRequests(t *testing.T, c *client.Client, p benchParams, api projec
 			traefik = "Traefik: " + skip + "."
 			break
 		}
-		mustRscale(t, "deploy", tp.dir, "--timeout", "15m")
+		testenv.MustRscale(t, "deploy", tp.Dir, "--timeout", "15m")
 		waitReplicasServing(t, tp, n)
 		row, _ := longRow(v.name, runLongRequests(t, tp, plan), n)
 		rows = append(rows, row)
-		mustRscale(t, "down", tp.dir)
+		testenv.MustRscale(t, "down", tp.Dir)
 	}
 
 	checks := "Health checks as rscale init writes them."

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The benchmark's history: each full run appends its figures to history.jsonl beside the
 // report, and the report compares them with the run before.

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/rscale/rscale/internal/testenv"
 	"github.com/rscale/rscale/pkg/loadgen"
 	"github.com/rscale/rscale/pkg/serve"
 )
@@ -75,13 +76,13 @@ func directR(t *testing.T, workers []serve.WorkerStatus, n int, p benchParams) s
 func serveWorkers(t *testing.T, dir string, n int) ([]serve.WorkerStatus, func()) {
 	t.Helper()
 	addr, stop := startServe(t, dir, n)
-	r, err := request("GET", "http://"+addr+"/__rscale/status", "", "")
+	r, err := testenv.Request("GET", "http://"+addr+"/__rscale/status", "", "")
 	if err != nil {
 		stop()
 		t.Fatal(err)
 	}
 	var st serve.Status
-	if err := json.Unmarshal(r.body, &st); err != nil {
+	if err := json.Unmarshal(r.Body, &st); err != nil {
 		stop()
 		t.Fatal(err)
 	}
@@ -95,9 +96,9 @@ func serveWorkers(t *testing.T, dir string, n int) ([]serve.WorkerStatus, func()
 
 // S1: an endpoint sleeping 200 ms, N clients on N replicas through HAProxy: how close to the
 // ideal N / 0.2 s, and to the same load sent straight to N R processes?
-func benchScaling(t *testing.T, c *client.Client, p benchParams, api project) string {
+func benchScaling(t *testing.T, c *client.Client, p benchParams, api testenv.Project) string {
 	largest := slices.Max(p.s1Replicas)
-	workers, stop := serveWorkers(t, api.dir, largest)
+	workers, stop := serveWorkers(t, api.Dir, largest)
 	direct := map[int]s1Result{}
 	for _, n := range p.s1Replicas {
 		direct[n] = directR(t, workers, n, p)
@@ -109,8 +110,8 @@ func benchScaling(t *testing.T, c *client.Client, p benchParams, api project) st
 	cpus := float64(runtime.NumCPU())
 	for _, n := range p.s1Replicas {
 		scaleTo(t, api, n)
-		w := watchCPU(t, c, api.port, api.stack+"_model_server", api.stack+"_proxy")
-		r := load(t, closedLoop(api.url(""), "/sleep?seconds=0.2", n, p))
+		w := watchCPU(t, c, api.Port, api.Stack+"_model_server", api.Stack+"_proxy")
+		r := load(t, closedLoop(api.URL(""), "/sleep?seconds=0.2", n, p))
 		u := w.stop(t)
 		proxied := r.Total.PerSecond * r.Total.SuccessRatio
 		ideal := float64(n) / 0.2

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -7,23 +7,25 @@ import (
 	"testing"
 
 	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // S3: the random forest's /prediction, CPU-bound, on 1 then 2 replicas of this 2-core
 // machine, and where the CPU goes meanwhile.
 func benchCPUBound(t *testing.T, c *client.Client, p benchParams) string {
-	rf := newProject(t, "randomforest", "rscale-bench-rf", "--replicas", "1", "--dashboard")
-	mustRscale(t, "deploy", rf.dir, "--timeout", "15m")
+	rf := testenv.NewProject(t, "randomforest", "rscale-bench-rf", "--replicas", "1", "--dashboard")
+	testenv.MustRscale(t, "deploy", rf.Dir, "--timeout", "15m")
 	const path = "/prediction?mpg=21&disp=160&hp=110&wt=2.62"
 	var rows, parts []string
 	var perSecond []float64
 	for _, n := range []int{1, 2} {
 		if n > 1 {
-			mustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", rf.dir)
+			testenv.MustRscale(t, "scale", fmt.Sprintf("model_server=%d", n), "--dir", rf.Dir)
 		}
-		waitProxyServers(t, n)
-		w := watchCPU(t, c, rf.port, rf.stack+"_model_server", rf.stack+"_proxy")
-		r := load(t, closedLoop(rf.url(""), path, n, p))
+		testenv.WaitProxyServers(t, n)
+		w := watchCPU(t, c, rf.Port, rf.Stack+"_model_server", rf.Stack+"_proxy")
+		r := load(t, closedLoop(rf.URL(""), path, n, p))
 		u := w.stop(t)
 		rps := r.Total.PerSecond * r.Total.SuccessRatio
 		perSecond = append(perSecond, rps)
@@ -33,7 +35,7 @@ func benchCPUBound(t *testing.T, c *client.Client, p benchParams) string {
 		record(fmt.Sprintf("S3 req/s, %d replica(s)", n), rps)
 		record(fmt.Sprintf("S3 CPU of R, %d replica(s) (%% of a core)", n), 100*u.r)
 	}
-	mustRscale(t, "down", rf.dir)
+	testenv.MustRscale(t, "down", rf.Dir)
 	speedup := perSecond[1] / perSecond[0]
 	record("S3 speed-up, 2 replicas ÷ 1", speedup)
 	return fmt.Sprintf(`## S3 CPU-bound

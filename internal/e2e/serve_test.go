@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // rscale serve as a process: SIGTERM lets the requests in flight and queued finish, then
@@ -24,12 +26,14 @@ func TestServeStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Skip("no Rscript")
 	}
 	bin := filepath.Join(t.TempDir(), "rscale")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = testenv.Root(t) // the rscale command, at the repository's root
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	port := freePort(t)
-	serve := exec.Command(bin, "serve", filepath.Join("testdata", "projects", "sleep"), "--workers", "2", "--port", strconv.Itoa(port))
-	var log syncWriter
+	port := testenv.FreePort(t)
+	serve := exec.Command(bin, "serve", testenv.Testdata(t, "projects", "sleep"), "--workers", "2", "--port", strconv.Itoa(port))
+	var log testenv.SyncWriter
 	serve.Stdout, serve.Stderr = &log, &log
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
@@ -113,22 +117,4 @@ func TestServeStopsCleanlyOnSIGTERM(t *testing.T) {
 			t.Errorf("R process %d survived rscale serve: %v", w.PID, err)
 		}
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.b = append(w.b, p...)
-	return len(p), nil
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return string(w.b)
 }

@@ -1,6 +1,6 @@
-package main
+package e2e
 
-// End-to-end tests on a real three-node swarm with an image registry (multinode_test.go):
+// End-to-end tests on a real three-node swarm with an image registry (internal/harness/multinode):
 // rscale runs in-process against the manager (DOCKER_HOST), builds there, pushes to the
 // registry, and the workers pull from it. Requests reach the proxy, published on the
 // manager, from the bridge's network namespace.
@@ -25,50 +25,53 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/harness/multinode"
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 // mnProject is a project deployed on the multi-node swarm, with its proxy on the manager.
 type mnProject struct {
-	project
-	m *multinode
+	testenv.Project
+	m *multinode.Swarm
 }
 
-func (p mnProject) url(path string) string {
-	return fmt.Sprintf("http://%s:%d%s", p.m.addr(1), p.port, path)
+func (p mnProject) URL(path string) string {
+	return fmt.Sprintf("http://%s:%d%s", p.m.Addr(1), p.Port, path)
 }
 
-func (p mnProject) get(path string) (response, error) {
+func (p mnProject) get(path string) (testenv.Response, error) {
 	return p.do("GET", path, "", "")
 }
 
-func (p mnProject) do(method, path, contentType, body string) (response, error) {
-	req, err := http.NewRequest(method, p.url(path), strings.NewReader(body))
+func (p mnProject) do(method, path, contentType, body string) (testenv.Response, error) {
+	req, err := http.NewRequest(method, p.URL(path), strings.NewReader(body))
 	if err != nil {
-		return response{}, err
+		return testenv.Response{}, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := p.m.http.Do(req)
+	resp, err := p.m.HTTP.Do(req)
 	if err != nil {
-		return response{}, err
+		return testenv.Response{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, resp.Header.Get("Content-Type"), data}, err
+	return testenv.Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data}, err
 }
 
 // served waits until the proxy answers path with 200.
-func (p mnProject) served(t *testing.T, path string) response {
+func (p mnProject) served(t *testing.T, path string) testenv.Response {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		r, err := p.get(path)
-		if err == nil && r.status == http.StatusOK {
+		if err == nil && r.Status == http.StatusOK {
 			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v %d %s", path, err, r.status, r.body)
+			t.Fatalf("GET %s: %v %d %s", path, err, r.Status, r.Body)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -77,7 +80,7 @@ func (p mnProject) served(t *testing.T, path string) response {
 // proxyServersUp waits until HAProxy's statistics (--dashboard, on the manager) show n replicas up.
 func (p mnProject) proxyServersUp(t *testing.T, n int) {
 	t.Helper()
-	waitServersUp(t, n, p.m.http, fmt.Sprintf("http://%s:8404/;csv", p.m.addr(1)))
+	testenv.WaitServersUp(t, n, p.m.HTTP, fmt.Sprintf("http://%s:8404/;csv", p.m.Addr(1)))
 }
 
 // psInfo is what rscale ps -o json says of one service.
@@ -92,21 +95,21 @@ type psInfo struct {
 func mnPs(t *testing.T, p mnProject) map[string]psInfo {
 	t.Helper()
 	var infos []psInfo
-	if err := json.Unmarshal([]byte(mustRscale(t, "ps", p.dir, "--tasks", "-o", "json").stdout), &infos); err != nil {
+	if err := json.Unmarshal([]byte(testenv.MustRscale(t, "ps", p.Dir, "--tasks", "-o", "json").Stdout), &infos); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]psInfo{}
 	for _, i := range infos {
-		out[strings.TrimPrefix(i.Name, p.stack+"_")] = i
+		out[strings.TrimPrefix(i.Name, p.Stack+"_")] = i
 	}
 	return out
 }
 
 // runningNodes counts the service's running tasks per node host name, on nodes that are up.
-func runningNodes(t *testing.T, m *multinode, service string) map[string]int {
+func runningNodes(t *testing.T, m *multinode.Swarm, service string) map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	nodes, err := m.manager.NodeList(ctx, swarm.NodeListOptions{})
+	nodes, err := m.Manager.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +119,7 @@ func runningNodes(t *testing.T, m *multinode, service string) map[string]int {
 			names[n.ID] = n.Description.Hostname
 		}
 	}
-	tasks, err := m.manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+	tasks, err := m.Manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
 		filters.Arg("service", service), filters.Arg("desired-state", "running"))})
 	if err != nil {
 		t.Fatal(err)
@@ -150,9 +153,9 @@ func sequentialLoad(p mnProject, path string, stop <-chan struct{}) (sent *atomi
 			began := time.Now()
 			r, err := p.get(path)
 			sent.Add(1)
-			if err != nil || r.status != http.StatusOK {
+			if err != nil || r.Status != http.StatusOK {
 				mu.Lock()
-				failures = append(failures, fmt.Sprintf("%s at %s (took %s): %v %d %s", path, began.Format("15:04:05.000"), time.Since(began).Round(time.Millisecond), err, r.status, bytes.TrimSpace(r.body)))
+				failures = append(failures, fmt.Sprintf("%s at %s (took %s): %v %d %s", path, began.Format("15:04:05.000"), time.Since(began).Round(time.Millisecond), err, r.Status, bytes.TrimSpace(r.Body)))
 				mu.Unlock()
 			}
 		}
@@ -168,29 +171,29 @@ func sequentialLoad(p mnProject, path string, stop <-chan struct{}) (sent *atomi
 // several nodes, refused without a registry, scaled to 6, updated under load, a worker lost
 // under load, removed; and the swarm itself leaves nothing behind.
 func TestE2EMultinode(t *testing.T) {
-	needEngine(t) // the test images, on the main engine, to copy to the manager
+	testenv.NeedEngine(t) // the test images, on the main engine, to copy to the manager
 	began := time.Now()
-	m := startMultinode(t)
-	t.Setenv("DOCKER_HOST", m.host(1))
+	m := multinode.Start(t, testenv.RImage, testenv.HAProxyImage)
+	t.Setenv("DOCKER_HOST", m.Host(1))
 
-	p := mnProject{setupProject(t, "echo", "rscale-e2e-mn-echo", true, "--replicas", "3", "--dashboard"), m}
+	p := mnProject{testenv.SetupProject(t, "echo", "rscale-e2e-mn-echo", true, "--replicas", "3", "--dashboard"), m}
 	// One-second requests, for the concurrency and node-loss checks; HAProxy routes every path.
-	p.edit(t, "plumber.R", "#* Plot a histogram", "#* @get /sleep\nfunction(seconds = 1) {\n  Sys.sleep(as.numeric(seconds))\n  list(host = Sys.info()[[\"nodename\"]])\n}\n\n#* Plot a histogram")
-	service := p.stack + "_model_server"
+	p.Edit(t, "plumber.R", "#* Plot a histogram", "#* @get /sleep\nfunction(seconds = 1) {\n  Sys.sleep(as.numeric(seconds))\n  list(host = Sys.info()[[\"nodename\"]])\n}\n\n#* Plot a histogram")
+	service := p.Stack + "_model_server"
 
 	t.Run("deploy through the registry", func(t *testing.T) {
-		r := mustRscale(t, "deploy", p.dir, "--registry", harnessRegistry)
-		for _, want := range []string{"Pushing " + harnessRegistry + "/" + p.stack + "/model_server:rscale-", "Pushed " + harnessRegistry + "/"} {
-			if !strings.Contains(r.stderr, want) {
-				t.Errorf("deploy does not show %q:\n%s", want, r.stderr)
+		r := testenv.MustRscale(t, "deploy", p.Dir, "--registry", multinode.Registry)
+		for _, want := range []string{"Pushing " + multinode.Registry + "/" + p.Stack + "/model_server:rscale-", "Pushed " + multinode.Registry + "/"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("deploy does not show %q:\n%s", want, r.Stderr)
 			}
 		}
-		svc, _, err := m.manager.ServiceInspectWithRaw(context.Background(), service, swarm.ServiceInspectOptions{})
+		svc, _, err := m.Manager.ServiceInspectWithRaw(context.Background(), service, swarm.ServiceInspectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ref := svc.Spec.TaskTemplate.ContainerSpec.Image
-		if !strings.HasPrefix(ref, harnessRegistry+"/"+p.stack+"/model_server:rscale-") || !strings.Contains(ref, "@sha256:") {
+		if !strings.HasPrefix(ref, multinode.Registry+"/"+p.Stack+"/model_server:rscale-") || !strings.Contains(ref, "@sha256:") {
 			t.Fatalf("the service runs %q, want the pushed image pinned by digest", ref)
 		}
 		nodes := runningNodes(t, m, service)
@@ -204,7 +207,7 @@ func TestE2EMultinode(t *testing.T) {
 			if nodes[fmt.Sprintf("rsmn%d", i)] == 0 {
 				continue
 			}
-			images, err := m.nodes[i-1].ImageList(context.Background(), image.ListOptions{})
+			images, err := m.Nodes[i-1].ImageList(context.Background(), image.ListOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,14 +220,14 @@ func TestE2EMultinode(t *testing.T) {
 			}
 		}
 
-		if r := p.served(t, "/echo?msg=hi"); string(r.body) != `{"msg":["The message is: 'hi'"]}` {
-			t.Errorf("/echo answered %s", r.body)
+		if r := p.served(t, "/echo?msg=hi"); string(r.Body) != `{"msg":["The message is: 'hi'"]}` {
+			t.Errorf("/echo answered %s", r.Body)
 		}
-		if r := p.served(t, "/plot"); r.contentType != "image/png" || !bytes.HasPrefix(r.body, []byte("\x89PNG")) {
-			t.Errorf("/plot answered %s with %d bytes, want a PNG", r.contentType, len(r.body))
+		if r := p.served(t, "/plot"); r.ContentType != "image/png" || !bytes.HasPrefix(r.Body, []byte("\x89PNG")) {
+			t.Errorf("/plot answered %s with %d bytes, want a PNG", r.ContentType, len(r.Body))
 		}
-		if r, err := p.do("POST", "/sum", "application/json", `{"a":1,"b":2}`); err != nil || r.status != 200 || string(r.body) != "[3]" {
-			t.Errorf("POST /sum answered %v %d %s, want [3]", err, r.status, r.body)
+		if r, err := p.do("POST", "/sum", "application/json", `{"a":1,"b":2}`); err != nil || r.Status != 200 || string(r.Body) != "[3]" {
+			t.Errorf("POST /sum answered %v %d %s, want [3]", err, r.Status, r.Body)
 		}
 
 		ps := mnPs(t, p)
@@ -240,7 +243,7 @@ func TestE2EMultinode(t *testing.T) {
 				t.Errorf("ps --tasks shows replica %s on %q, want a node's host name", task.Name, task.Node)
 			}
 		}
-		table := mustRscale(t, "ps", p.dir, "--tasks").stdout
+		table := testenv.MustRscale(t, "ps", p.Dir, "--tasks").Stdout
 		for _, want := range []string{"NODES", "NODE", "rsmn1"} {
 			if !strings.Contains(table, want) {
 				t.Errorf("ps --tasks does not show %q:\n%s", want, table)
@@ -249,42 +252,42 @@ func TestE2EMultinode(t *testing.T) {
 	})
 
 	t.Run("no registry, no half-deploy", func(t *testing.T) {
-		q := mnProject{setupProject(t, "echo", "rscale-e2e-mn-noreg", true, "--replicas", "2"), m}
-		r := rscale(t, "deploy", q.dir)
-		if r.code == 0 {
+		q := mnProject{testenv.SetupProject(t, "echo", "rscale-e2e-mn-noreg", true, "--replicas", "2"), m}
+		r := testenv.Rscale(t, "deploy", q.Dir)
+		if r.Code == 0 {
 			t.Fatal("deploying to 3 nodes without a registry succeeded")
 		}
 		for _, want := range []string{"--registry", "node.role == manager", "3 nodes"} {
-			if !strings.Contains(r.stderr, want) {
-				t.Errorf("the refusal does not say %q:\n%s", want, r.stderr)
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("the refusal does not say %q:\n%s", want, r.Stderr)
 			}
 		}
-		if left := byLabel(t, m.manager, q.stack); len(left) != 0 {
+		if left := byLabel(t, m.Manager, q.Stack); len(left) != 0 {
 			t.Errorf("a refused deploy left %v", left)
 		}
 
 		// Pinned to the manager on purpose: allowed, and every replica runs there.
-		q.edit(t, "rscale.yml", "      endpoint_mode: dnsrr\n", "      endpoint_mode: dnsrr\n      placement:\n        constraints:\n          - node.role == manager\n")
-		mustRscale(t, "deploy", q.dir)
-		if nodes := runningNodes(t, m, q.stack+"_model_server"); len(nodes) != 1 || nodes["rsmn1"] != 2 {
+		q.Edit(t, "rscale.yml", "      endpoint_mode: dnsrr\n", "      endpoint_mode: dnsrr\n      placement:\n        constraints:\n          - node.role == manager\n")
+		testenv.MustRscale(t, "deploy", q.Dir)
+		if nodes := runningNodes(t, m, q.Stack+"_model_server"); len(nodes) != 1 || nodes["rsmn1"] != 2 {
 			t.Errorf("pinned to the manager, the replicas run on %v", nodes)
 		}
-		mustRscale(t, "down", q.dir)
+		testenv.MustRscale(t, "down", q.Dir)
 	})
 
 	t.Run("rolling update across nodes under load", func(t *testing.T) {
-		p.edit(t, "plumber.R", "The message is", "The new message is")
+		p.Edit(t, "plumber.R", "The message is", "The new message is")
 		stop := make(chan struct{})
 		sent, failed, done := sequentialLoad(p, "/echo?msg=hi", stop)
-		mustRscale(t, "deploy", p.dir, "--registry", harnessRegistry)
+		testenv.MustRscale(t, "deploy", p.Dir, "--registry", multinode.Registry)
 		close(stop)
 		<-done
 		if f := failed(); len(f) != 0 {
 			t.Errorf("%d of %d requests failed during the rolling update:\n%s", len(f), sent.Load(), strings.Join(f, "\n"))
 		}
 		t.Logf("rolling update of 3 replicas across nodes: %d requests, 0 failed", sent.Load())
-		if r := p.served(t, "/echo?msg=hi"); string(r.body) != `{"msg":["The new message is: 'hi'"]}` {
-			t.Errorf("after the update /echo answered %s", r.body)
+		if r := p.served(t, "/echo?msg=hi"); string(r.Body) != `{"msg":["The new message is: 'hi'"]}` {
+			t.Errorf("after the update /echo answered %s", r.Body)
 		}
 		if nodes := runningNodes(t, m, service); len(nodes) < 2 {
 			t.Errorf("after the update the replicas run on %v, want at least two nodes", nodes)
@@ -292,7 +295,7 @@ func TestE2EMultinode(t *testing.T) {
 	})
 
 	t.Run("scale to 6", func(t *testing.T) {
-		mustRscale(t, "scale", "model_server=6", "--dir", p.dir)
+		testenv.MustRscale(t, "scale", "model_server=6", "--dir", p.Dir)
 		p.proxyServersUp(t, 6)
 		if nodes := runningNodes(t, m, service); len(nodes) != 3 {
 			t.Errorf("6 replicas run on %v, want all three nodes", nodes)
@@ -306,8 +309,8 @@ func TestE2EMultinode(t *testing.T) {
 				defer wg.Done()
 				r, err := p.get("/sleep?seconds=1")
 				var body struct{ Host []string }
-				if err != nil || r.status != 200 || json.Unmarshal(r.body, &body) != nil || len(body.Host) != 1 {
-					t.Errorf("/sleep: %v %d %s", err, r.status, r.body)
+				if err != nil || r.Status != 200 || json.Unmarshal(r.Body, &body) != nil || len(body.Host) != 1 {
+					t.Errorf("/sleep: %v %d %s", err, r.Status, r.Body)
 					return
 				}
 				hosts[i] = body.Host[0]
@@ -336,12 +339,12 @@ func TestE2EMultinode(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		before := sent.Load()
 		killed := time.Now()
-		if err := syscall.Kill(m.dockerdPID(t, victim), syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(m.DockerdPID(t, victim), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		// A dockerd killed leaves its containers running, still serving; a machine lost
 		// takes them along. Both at once: what runs in the node's cgroup goes too.
-		replicas := m.killContainers(t, victim)
+		replicas := m.KillContainers(t, victim)
 		t.Logf("killed the dockerd of rsmn%d and its %d container processes (%d replicas of %v), after %d requests", victim, replicas, nodes[fmt.Sprintf("rsmn%d", victim)], nodes, before)
 
 		// Back to 6 replicas on the surviving nodes, as rscale counts them.
@@ -378,18 +381,18 @@ func TestE2EMultinode(t *testing.T) {
 	})
 
 	t.Run("down", func(t *testing.T) {
-		mustRscale(t, "down", p.dir)
-		if left := byLabel(t, m.manager, p.stack); len(left) != 0 {
+		testenv.MustRscale(t, "down", p.Dir)
+		if left := byLabel(t, m.Manager, p.Stack); len(left) != 0 {
 			t.Errorf("down left %v", left)
 		}
 		// The nodes still up run none of the stack's containers.
-		for i, c := range m.nodes {
+		for i, c := range m.Nodes {
 			if _, err := c.Ping(context.Background()); err != nil {
 				continue // the killed worker
 			}
 			// Swarm's task reaper removes the stopped containers a moment later.
 			waitFor(t, fmt.Sprintf("node rsmn%d to hold none of the stack's containers", i+1), func() bool {
-				left := stackContainers(t, c, p.stack)
+				left := stackContainers(t, c, p.Stack)
 				if len(left) > 0 {
 					t.Logf("rsmn%d still has %v", i+1, left)
 				}

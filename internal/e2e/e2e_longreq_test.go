@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end: long requests on the stack `rscale init` makes by default. R serves one request
 // at a time, so no request may wait behind a busy R process while another is idle, a request
@@ -16,37 +16,39 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/rscale/rscale/internal/testenv"
 )
 
 func TestE2ELongRequests(t *testing.T) {
-	c := needEngine(t)
+	c := testenv.NeedEngine(t)
 	// The two stacks mostly wait on R's Sys.sleep, so they share the CPUs well: run together.
 	t.Run("health checks shortened", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "rscale-e2e-long-quick", true, "--replicas", "2")
+		p := testenv.SetupProject(t, "sleep", "rscale-e2e-long-quick", true, "--replicas", "2")
 		// A replica's own check runs every 2 s here: 15 of them see R busy during one request.
 		longRequestScenario(t, c, p, 30*time.Second)
 	})
 	t.Run("health checks as generated", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "rscale-e2e-long-generated", false, "--replicas", "2")
+		p := testenv.SetupProject(t, "sleep", "rscale-e2e-long-generated", false, "--replicas", "2")
 		// Longer than a healthy replica's check period (51 s), so that its check sees R busy,
 		// and than three of HAProxy's (2 s); shorter than request's one-minute client timeout.
 		longRequestScenario(t, c, p, 55*time.Second)
 	})
 	t.Run("queue timeout", func(t *testing.T) {
 		t.Parallel()
-		p := setupProject(t, "sleep", "rscale-e2e-queue-timeout", true, "--replicas", "1", "--queue-timeout", "3s")
-		mustRscale(t, "deploy", p.dir)
-		served(t, p, "/fast")
-		long := make(chan response, 1)
+		p := testenv.SetupProject(t, "sleep", "rscale-e2e-queue-timeout", true, "--replicas", "1", "--queue-timeout", "3s")
+		testenv.MustRscale(t, "deploy", p.Dir)
+		testenv.Served(t, p, "/fast")
+		long := make(chan testenv.Response, 1)
 		go func() {
-			r, _ := request("GET", p.url("/sleep?seconds=8"), "", "")
+			r, _ := testenv.Request("GET", p.URL("/sleep?seconds=8"), "", "")
 			long <- r
 		}()
 		time.Sleep(time.Second)
 		began := time.Now()
-		req, err := http.NewRequest("GET", p.url("/fast"), nil)
+		req, err := http.NewRequest("GET", p.URL("/fast"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,12 +62,12 @@ func TestE2ELongRequests(t *testing.T) {
 			t.Errorf("a request queued behind a busy R, queue timeout 3 s: %d, Retry-After %q, after %s; want 503 with Retry-After after 3 s",
 				resp.StatusCode, resp.Header.Get("Retry-After"), waited)
 		}
-		if r := <-long; r.status != 200 {
-			t.Errorf("the long request: %d %s", r.status, r.body)
+		if r := <-long; r.Status != 200 {
+			t.Errorf("the long request: %d %s", r.Status, r.Body)
 		}
 		// The proxy's log says why, once its line is out.
 		waitFor(t, "the proxy's log to explain the 503", func() bool {
-			logs := rscale(t, "logs", "proxy", "--dir", p.dir, "--tail", "20").stdout
+			logs := testenv.Rscale(t, "logs", "proxy", "--dir", p.Dir, "--tail", "20").Stdout
 			return strings.Contains(logs, "503") && strings.Contains(logs, "rscale: queue timeout: no R process was free for 3s")
 		})
 	})
@@ -83,11 +85,11 @@ type timed struct {
 
 // longRequestScenario deploys p (2 replicas) and sends two long requests, three fast ones 2 s
 // later and two more 25 s later (while both R processes are still busy).
-func longRequestScenario(t *testing.T, engine *client.Client, p project, long time.Duration) {
+func longRequestScenario(t *testing.T, engine *client.Client, p testenv.Project, long time.Duration) {
 	t.Helper()
-	mustRscale(t, "deploy", p.dir)
+	testenv.MustRscale(t, "deploy", p.Dir)
 	waitBothReplicas(t, p)
-	service := p.stack + "_model_server"
+	service := p.Stack + "_model_server"
 	before := runningTaskIDs(t, engine, service)
 
 	var (
@@ -99,10 +101,10 @@ func longRequestScenario(t *testing.T, engine *client.Client, p project, long ti
 	send := func(name, path string, long bool) {
 		defer wg.Done()
 		r := timed{name: name, long: long, sent: time.Since(start)}
-		resp, err := request("GET", p.url(path), "", "")
-		r.done, r.status, r.err = time.Since(start), resp.status, err
+		resp, err := testenv.Request("GET", p.URL(path), "", "")
+		r.done, r.status, r.err = time.Since(start), resp.Status, err
 		var body struct{ Host []string }
-		if err == nil && json.Unmarshal(resp.body, &body) == nil && len(body.Host) == 1 {
+		if err == nil && json.Unmarshal(resp.Body, &body) == nil && len(body.Host) == 1 {
 			r.host = body.Host[0]
 		}
 		mu.Lock()
@@ -126,7 +128,7 @@ func longRequestScenario(t *testing.T, engine *client.Client, p project, long ti
 	for _, r := range results {
 		fmt.Fprintf(&log, "%-14s sent %6.2fs answered %6.2fs status %d by %s %v\n", r.name, r.sent.Seconds(), r.done.Seconds(), r.status, r.host, r.err)
 	}
-	t.Logf("%s, long requests of %s:\n%s", p.stack, long, log.String())
+	t.Logf("%s, long requests of %s:\n%s", p.Stack, long, log.String())
 
 	firstFree := time.Duration(1 << 62)
 	longHosts := map[string]bool{}
@@ -161,7 +163,7 @@ func longRequestScenario(t *testing.T, engine *client.Client, p project, long ti
 	}
 	// HAProxy logs each server it takes out: none may be, busy as they were.
 	since := fmt.Sprintf("%ds", int(time.Since(start).Seconds())+1)
-	logs := mustRscale(t, "logs", "--dir", p.dir, "--since", since).stdout
+	logs := testenv.MustRscale(t, "logs", "--dir", p.Dir, "--since", since).Stdout
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, " is DOWN") {
 			t.Errorf("HAProxy took a busy replica out: %s", line)
@@ -171,7 +173,7 @@ func longRequestScenario(t *testing.T, engine *client.Client, p project, long ti
 
 // waitBothReplicas waits until the proxy sends requests to both replicas: each answers /fast
 // with its host name.
-func waitBothReplicas(t *testing.T, p project) {
+func waitBothReplicas(t *testing.T, p testenv.Project) {
 	t.Helper()
 	hosts := map[string]bool{}
 	deadline := time.Now().Add(time.Minute)
@@ -180,7 +182,7 @@ func waitBothReplicas(t *testing.T, p project) {
 			t.Fatalf("the proxy sent /fast to %v within a minute; want both replicas", hosts)
 		}
 		var body struct{ Host []string }
-		if r, err := request("GET", p.url("/fast"), "", ""); err == nil && r.status == 200 && json.Unmarshal(r.body, &body) == nil && len(body.Host) == 1 {
+		if r, err := testenv.Request("GET", p.URL("/fast"), "", ""); err == nil && r.Status == 200 && json.Unmarshal(r.Body, &body) == nil && len(body.Host) == 1 {
 			hosts[body.Host[0]] = true
 		}
 		time.Sleep(100 * time.Millisecond)
