@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,9 +132,9 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	r := p.must(t, "deploy", p.dir)
 	t.Logf("deploy (build, push, apply, rollout) took %s", time.Since(start))
 	base := deployedURL(t, r)
-	for _, want := range []string{"applied deployments/e2e-kube-rf-model-server", "model_server  1/1 ready, rolled out", "proxy  1/1 ready, rolled out"} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("deploy's progress lacks %q", want)
+	for _, want := range []string{`(?m)^applied deployments/e2e-kube-rf-model-server$`, `(?m)^model_server +1/1 ready$`, `(?m)^proxy +1/1 ready$`, `(?m)^Stack e2e-kube-rf is running\.$`} {
+		if !regexp.MustCompile(want).MatchString(r.Stderr) {
+			t.Errorf("deploy's progress lacks %q:\n%s", want, r.Stderr)
 		}
 	}
 	waitServing(t, base, 1)
@@ -153,7 +154,7 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	start = time.Now()
 	r = p.must(t, "scale", "model_server=3", "--dir", p.dir)
 	t.Logf("scale to 3 took %s", time.Since(start))
-	if !strings.Contains(r.Stderr, "model_server  3/3 ready, rolled out") {
+	if !regexp.MustCompile(`(?m)^model_server +3/3 ready$`).MatchString(r.Stderr) {
 		t.Errorf("scale's progress: %s", r.Stderr)
 	}
 	waitServing(t, base, 3)
@@ -203,7 +204,7 @@ func TestE2EKubeLifecycle(t *testing.T) {
 	}
 
 	r = p.must(t, "scale", "model_server=1", "--dir", p.dir)
-	if !strings.Contains(r.Stderr, "model_server  1/1 ready, rolled out") {
+	if !regexp.MustCompile(`(?m)^model_server +1/1 ready$`).MatchString(r.Stderr) {
 		t.Errorf("scale's progress: %s", r.Stderr)
 	}
 
