@@ -1,6 +1,6 @@
 #!/bin/bash
 # A three-node Docker Swarm and an image registry on ONE machine, for rscale's end-to-end tests
-# (e2e_multinode_test.go starts it with this script and removes it with down.sh).
+# (internal/harness/multinode starts it with this script and removes it with down.sh).
 #
 #   netns rsmn   : bridge br0 10.213.0.1/24, and the registry on 10.213.0.1:5000
 #   netns rsmn1  : dockerd, swarm manager, 10.213.0.11   (socket $BASE/n1/docker.sock)
