@@ -167,15 +167,6 @@ func (oneAtATime) String() string { return "1 starting at a time" }
 // noRollBack is the scripted engine without engine.RollBacker.
 type noRollBack struct{ engine.Engine }
 
-// recorder keeps every event but the engines' lines of text.
-type recorder []progress.Event
-
-func (r *recorder) Event(e progress.Event) {
-	if e.Kind != progress.Log {
-		*r = append(*r, e)
-	}
-}
-
 func testStack() *stack.Stack {
 	return &stack.Stack{File: "rscale.yml", Name: "api", Project: &types.Project{Name: "api", Services: types.Services{}},
 		Ext: stack.Extension{DashboardURL: "http://localhost:8404/"}}
@@ -183,10 +174,10 @@ func testStack() *stack.Stack {
 
 func deployOn(t *testing.T, e engine.Engine, timeout time.Duration) (*Result, []progress.Event, error) {
 	t.Helper()
-	var events recorder
+	var events progress.Recorder
 	p := New(e, Options{Sink: &events, Interval: time.Millisecond})
 	r, err := p.Deploy(context.Background(), testStack(), DeployOptions{Timeout: timeout})
-	return r, events, err
+	return r, events.Events, err
 }
 
 func TestDeployWaitsForEveryReplicaAndLeavesTheDashboardOut(t *testing.T) {
