@@ -316,7 +316,7 @@ func TestE2EKubeRollingUpdateAndRollback(t *testing.T) {
 	if r.Code == 0 {
 		t.Fatalf("deploying a version that never gets ready exited 0")
 	}
-	for _, want := range []string{"the new version never became ready", "rolled back to the previous version: model_server"} {
+	for _, want := range []string{"the new version of model_server never became ready, so it was rolled back and the previous version runs again", "exits (code 1"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("deploy's error lacks %q:\n%s", want, r.Stderr)
 		}

@@ -45,7 +45,6 @@ func Push(ctx context.Context, api Pusher, localRef, remoteRef string, progress 
 	if err := api.ImageTag(ctx, localRef, remoteRef); err != nil {
 		return "", fmt.Errorf("tagging %s as %s: %w", localRef, remoteRef, err)
 	}
-	fmt.Fprintf(progress, "Pushing %s\n", remoteRef)
 	stream, err := api.ImagePush(ctx, remoteRef, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
 		return "", pushError(remoteRef, reference.Domain(named), err.Error())
@@ -60,7 +59,6 @@ func Push(ctx context.Context, api Pusher, localRef, remoteRef string, progress 
 		return "", fmt.Errorf("pushing %s: %w", remoteRef, err)
 	}
 	pinned := remoteRef + "@" + digest
-	fmt.Fprintf(progress, "Pushed %s\n", pinned)
 	return pinned, nil
 }
 

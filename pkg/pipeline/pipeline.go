@@ -209,7 +209,7 @@ type RolledBackError struct {
 }
 
 func (e *RolledBackError) Error() string {
-	return fmt.Sprintf("the new version of %s never became ready, and the previous version runs again: %v", strings.Join(e.Services, ", "), e.Cause)
+	return fmt.Sprintf("the new version of %s never became ready, so it was rolled back and the previous version runs again: %v", strings.Join(e.Services, ", "), e.Cause)
 }
 
 func (e *RolledBackError) Unwrap() []error { return []error{engine.ErrRolledBack, e.Cause} }
