@@ -79,7 +79,54 @@ API can serve, but hides how long requests would have waited.
 }
 
 func runBench(ctx context.Context, env Env, o benchOptions) error {
-	s := env.Streams
+	lo, err := o.loadOptions()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	if lo.URL, err = o.targetURL(ctx, env); err != nil {
+		return err
+	}
+	r, err := runLoad(ctx, env.Streams, lo)
+	if err != nil {
+		return err
+	}
+	if err := o.writeReport(env.Out, r); err != nil {
+		return err
+	}
+	if r.Total.SuccessRatio < o.minSuccess {
+		return fmt.Errorf("%.1f%% of the requests succeeded, below --min-success %g", 100*r.Total.SuccessRatio, o.minSuccess)
+	}
+	return nil
+}
+
+// loadOptions checks the flags and turns them into loadgen's options, all but the URL.
+func (o *benchOptions) loadOptions() (loadgen.Options, error) {
+	if err := o.check(); err != nil {
+		return loadgen.Options{}, err
+	}
+	lo := loadgen.Options{Concurrency: o.concurrency, Duration: o.duration, Warmup: o.warmup, Timeout: o.timeout, NewConnections: o.newConns}
+	var err error
+	switch {
+	case o.rate != "" && o.concurrency > 0:
+		return lo, usageError{fmt.Errorf("choose --rate (open loop) or --concurrency (closed loop), not both")}
+	case o.concurrency < 0:
+		return lo, usageError{fmt.Errorf("--concurrency %d: give 1 or more clients", o.concurrency)}
+	case o.concurrency == 0:
+		if o.rate == "" {
+			o.rate = "10/s"
+		}
+		if lo.Rate, lo.Per, err = loadgen.ParseRate(o.rate); err != nil {
+			return lo, usageError{err}
+		}
+	}
+	lo.Mix, err = o.requests()
+	return lo, err
+}
+
+// check refuses the flags that take a value out of range.
+func (o *benchOptions) check() error {
 	if o.output != "table" && o.output != "json" {
 		return usageError{fmt.Errorf("unknown --output %q: choose table or json", o.output)}
 	}
@@ -92,94 +139,86 @@ func runBench(ctx context.Context, env Env, o benchOptions) error {
 	if o.minSuccess < 0 || o.minSuccess > 1 {
 		return usageError{fmt.Errorf("--min-success %g: give a share from 0 to 1, such as 0.99", o.minSuccess)}
 	}
-	lo := loadgen.Options{Concurrency: o.concurrency, Duration: o.duration, Warmup: o.warmup, Timeout: o.timeout, NewConnections: o.newConns}
-	switch {
-	case o.rate != "" && o.concurrency > 0:
-		return usageError{fmt.Errorf("choose --rate (open loop) or --concurrency (closed loop), not both")}
-	case o.concurrency < 0:
-		return usageError{fmt.Errorf("--concurrency %d: give 1 or more clients", o.concurrency)}
-	case o.concurrency == 0:
-		if o.rate == "" {
-			o.rate = "10/s"
-		}
-		var err error
-		if lo.Rate, lo.Per, err = loadgen.ParseRate(o.rate); err != nil {
-			return usageError{err}
-		}
-	}
+	return nil
+}
+
+// requests are the kinds of request to send: the --mix file's, else the one --method,
+// --path and --body describe.
+func (o *benchOptions) requests() ([]loadgen.Request, error) {
 	if o.mixFile != "" {
 		f, err := os.Open(o.mixFile)
 		if err != nil {
-			return usageError{fmt.Errorf("--mix: %w", err)}
+			return nil, usageError{fmt.Errorf("--mix: %w", err)}
 		}
-		lo.Mix, err = loadgen.ParseMix(f, o.mixFile)
-		f.Close()
+		defer f.Close()
+		mix, err := loadgen.ParseMix(f, o.mixFile)
 		if err != nil {
-			return usageError{err}
+			return nil, usageError{err}
 		}
-	} else {
-		if !strings.HasPrefix(o.path, "/") {
-			return usageError{fmt.Errorf("--path %q must start with /", o.path)}
-		}
-		method, err := loadgen.CheckMethod(o.method)
-		if err != nil {
-			return usageError{fmt.Errorf("--method: %w", err)}
-		}
-		lo.Mix = []loadgen.Request{{Method: method, Path: o.path, Body: o.body, Weight: 1}}
+		return mix, nil
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	if !strings.HasPrefix(o.path, "/") {
+		return nil, usageError{fmt.Errorf("--path %q must start with /", o.path)}
+	}
+	method, err := loadgen.CheckMethod(o.method)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--method: %w", err)}
+	}
+	return []loadgen.Request{{Method: method, Path: o.path, Body: o.body, Weight: 1}}, nil
+}
+
+// targetURL is the URL given, else the first one the engine of the deployed stack publishes.
+func (o *benchOptions) targetURL(ctx context.Context, env Env) (string, error) {
 	if o.url != "" {
 		if err := o.unused("with a URL given, bench asks no engine"); err != nil {
-			return err
+			return "", err
 		}
-		lo.URL = o.url
-	} else {
-		// The deployed stack's URL, as its engine tells it.
-		r, err := o.resolve(ctx, env, resolveOptions{needFile: true})
-		if err != nil {
-			var usage usageError
-			if errors.As(err, &usage) {
-				return err
-			}
-			return usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
-		}
-		defer r.Close()
-		urls, err := r.pipe.URLs(ctx, r.name, r.ext())
-		if err != nil {
-			return fmt.Errorf("no URL given, and the %s engine gave none for stack %s (%w): give the URL to load-test", r.target, r.name, err)
-		}
-		if len(urls) == 0 {
-			return fmt.Errorf("stack %s publishes no port: give the URL to load-test", r.name)
-		}
-		lo.URL = urls[0]
+		return o.url, nil
 	}
+	r, err := o.resolve(ctx, env, resolveOptions{needFile: true})
+	if err != nil {
+		var usage usageError
+		if errors.As(err, &usage) {
+			return "", err
+		}
+		return "", usageError{fmt.Errorf("no URL given, and none found in a stack file (%w): give the URL, such as rscale bench http://localhost:8000, or run in the folder of a deployed stack", err)}
+	}
+	defer r.Close()
+	urls, err := r.pipe.URLs(ctx, r.name, r.ext())
+	if err != nil {
+		return "", fmt.Errorf("no URL given, and the %s engine gave none for stack %s (%w): give the URL to load-test", r.target, r.name, err)
+	}
+	if len(urls) == 0 {
+		return "", fmt.Errorf("stack %s publishes no port: give the URL to load-test", r.name)
+	}
+	return urls[0], nil
+}
+
+// runLoad sends the load, showing its progress on ErrOut, and clears the progress line
+// on a terminal before the report.
+func runLoad(ctx context.Context, s Streams, lo loadgen.Options) (*loadgen.Report, error) {
 	fmt.Fprintf(s.ErrOut, "%s, on %s\n", lo.Mode(), lo.URL)
-	if o.warmup > 0 {
-		fmt.Fprintf(s.ErrOut, "warming up for %s (not counted)\n", o.warmup)
+	if lo.Warmup > 0 {
+		fmt.Fprintf(s.ErrOut, "warming up for %s (not counted)\n", lo.Warmup)
 	}
 	lo.Progress = progressPrinter(s.ErrOut)
 	r, err := loadgen.Run(ctx, lo)
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	if isTerminal(s.ErrOut) {
 		fmt.Fprint(s.ErrOut, "\r\033[K")
 	}
+	return r, nil
+}
+
+func (o *benchOptions) writeReport(w io.Writer, r *loadgen.Report) error {
 	if o.output == "json" {
-		enc := json.NewEncoder(s.Out)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(r)
-	} else {
-		err = printReport(s.Out, r)
+		return enc.Encode(r)
 	}
-	if err != nil {
-		return err
-	}
-	if r.Total.SuccessRatio < o.minSuccess {
-		return fmt.Errorf("%.1f%% of the requests succeeded, below --min-success %g", 100*r.Total.SuccessRatio, o.minSuccess)
-	}
-	return nil
+	return printReport(w, r)
 }
 
 // progressPrinter rewrites one line on a terminal, and prints a line every 10 seconds elsewhere.

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,19 +127,9 @@ func replayFlags(f *pflag.FlagSet, recorded map[string]string) (map[string]strin
 // runInit renders and writes the files. f's flags are bound to o's fields, so the flags
 // replayed from the manifest land in o.
 func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
-	var m *scaffold.Manifest
-	if info, err := os.Stat(o.dir); err == nil && info.IsDir() { // else project.Load says what is wrong
-		if m, err = scaffold.ReadManifest(o.dir); err != nil && !o.force {
-			return err
-		}
-	}
-	var recorded map[string]string
-	if m != nil {
-		recorded = m.Flags
-	}
-	flags, err := replayFlags(f, recorded)
+	flags, err := o.replayManifest(f)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if err := o.takeTarget(); err != nil {
 		return err
@@ -158,57 +149,96 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 		fmt.Fprintf(s.ErrOut, "Warning: %s\n", w)
 	}
 	if o.dryRun {
-		for _, f := range files {
-			fmt.Fprintf(s.Out, "--- %s (not written: --dry-run)\n%s", f.Path, f.Data)
-		}
-		if o.Dashboard {
-			fmt.Fprintf(s.Out, "--- %s and %s: the dashboard's password, generated (not written: --dry-run)\n", scaffold.DashboardPasswordFile, scaffold.DashboardUsersFile)
-		}
+		o.printDryRun(s.Out, files)
 		return nil
 	}
+	outcomes, err := o.write(files, flags)
+	if err != nil {
+		return err
+	}
+	o.report(s, p, outcomes)
+	return nil
+}
+
+// replayManifest replays the flags the folder's manifest recorded (see replayFlags) and
+// returns the flags to record now. With --force, a manifest that cannot be read is
+// written anew.
+func (o *initOptions) replayManifest(f *pflag.FlagSet) (map[string]string, error) {
+	var recorded map[string]string
+	if info, err := os.Stat(o.dir); err == nil && info.IsDir() { // else project.Load says what is wrong
+		m, err := scaffold.ReadManifest(o.dir)
+		if err != nil && !o.force {
+			return nil, err
+		}
+		if m != nil {
+			recorded = m.Flags
+		}
+	}
+	flags, err := replayFlags(f, recorded)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return flags, nil
+}
+
+func (o *initOptions) printDryRun(w io.Writer, files []scaffold.File) {
+	for _, f := range files {
+		fmt.Fprintf(w, "--- %s (not written: --dry-run)\n%s", f.Path, f.Data)
+	}
+	if o.Dashboard {
+		fmt.Fprintf(w, "--- %s and %s: the dashboard's password, generated (not written: --dry-run)\n", scaffold.DashboardPasswordFile, scaffold.DashboardUsersFile)
+	}
+}
+
+// write writes the rendered files and, with --dashboard, the dashboard's password, and
+// says what became of each.
+func (o *initOptions) write(files []scaffold.File, flags map[string]string) ([]scaffold.Outcome, error) {
 	var secrets []scaffold.File
 	if o.Dashboard {
+		var err error
 		if secrets, err = scaffold.DashboardSecrets(o.dir, o.Proxy); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	outcomes, err := scaffold.Write(o.dir, files, scaffold.WriteOptions{Force: o.force, Version: Version(), Flags: flags})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The dashboard's password is no generated file: it stays out of the manifest, and
-	// DashboardSecrets keeps the one the folder has.
 	for _, f := range secrets {
-		action := scaffold.Created
-		if old, err := os.ReadFile(filepath.Join(o.dir, f.Path)); err == nil {
-			action = scaffold.Updated
-			if bytes.Equal(old, f.Data) {
-				action = scaffold.Unchanged
-			}
-		}
-		if action != scaffold.Unchanged {
-			if err := scaffold.WriteSecrets(o.dir, []scaffold.File{f}); err != nil {
-				return err
-			}
+		action, err := writeSecret(o.dir, f)
+		if err != nil {
+			return nil, err
 		}
 		outcomes = append(outcomes, scaffold.Outcome{Path: f.Path, Action: action})
 	}
+	return outcomes, nil
+}
+
+// writeSecret writes one of the dashboard's secrets unless dir has it already. The
+// dashboard's password is no generated file: it stays out of the manifest, and
+// DashboardSecrets keeps the one the folder has.
+func writeSecret(dir string, f scaffold.File) (scaffold.Action, error) {
+	action := scaffold.Created
+	if old, err := os.ReadFile(filepath.Join(dir, f.Path)); err == nil {
+		action = scaffold.Updated
+		if bytes.Equal(old, f.Data) {
+			return scaffold.Unchanged, nil
+		}
+	}
+	if err := scaffold.WriteSecrets(dir, []scaffold.File{f}); err != nil {
+		return "", err
+	}
+	return action, nil
+}
+
+// report tells what init did and what comes next. A refresh, run by deploy, tells only
+// the files that changed and the edits it kept.
+func (o *initOptions) report(s Streams, p *project.Project, outcomes []scaffold.Outcome) {
 	if !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Plumber API %s: %d endpoint(s), R %s (%s), packages: %s\n",
 			p.API.Entrypoint, len(p.API.Endpoints), p.RVersion, p.RVersionSource, strings.Join(p.Packages, ", "))
 	}
-	var kept []string
-	for _, f := range outcomes {
-		switch {
-		case f.Action == scaffold.Kept:
-			kept = append(kept, f.Path)
-			fmt.Fprintf(s.Out, "kept your edit %s (rscale's version: %s%s)\n", f.Path, f.Path, scaffold.NewSuffix)
-		case f.Action == scaffold.Overwritten:
-			fmt.Fprintf(s.Out, "overwrote your edit %s (--force)\n", f.Path)
-		case !o.refresh || f.Action != scaffold.Unchanged:
-			fmt.Fprintf(s.Out, "%s %s\n", f.Action, f.Path)
-		}
-	}
+	kept := o.printOutcomes(s.Out, outcomes)
 	if len(kept) > 0 {
 		fmt.Fprintf(s.ErrOut, "You edited %s: your version is kept, and rscale's new one is beside it as %s. "+
 			"Merge what you need from it, or run `rscale init %s --force` to take rscale's version.\n",
@@ -220,7 +250,23 @@ func runInit(s Streams, f *pflag.FlagSet, o *initOptions) error {
 	if !o.refresh {
 		fmt.Fprintf(s.ErrOut, "Next: rscale deploy %s\n", o.dir)
 	}
-	return nil
+}
+
+// printOutcomes prints a line per file, and returns the files whose edits were kept.
+func (o *initOptions) printOutcomes(w io.Writer, outcomes []scaffold.Outcome) []string {
+	var kept []string
+	for _, f := range outcomes {
+		switch {
+		case f.Action == scaffold.Kept:
+			kept = append(kept, f.Path)
+			fmt.Fprintf(w, "kept your edit %s (rscale's version: %s%s)\n", f.Path, f.Path, scaffold.NewSuffix)
+		case f.Action == scaffold.Overwritten:
+			fmt.Fprintf(w, "overwrote your edit %s (--force)\n", f.Path)
+		case !o.refresh || f.Action != scaffold.Unchanged:
+			fmt.Fprintf(w, "%s %s\n", f.Action, f.Path)
+		}
+	}
+	return kept
 }
 
 // takeTarget gives scaffold what the target's registration says: the proxies it takes, and

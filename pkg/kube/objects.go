@@ -429,6 +429,8 @@ func proxyConfig(p *types.Project, proxy types.ServiceConfig) (string, error) {
 	return string(data), nil
 }
 
+// proxyObjects are HAProxy's Deployment, sending to the api service's headless Service, and
+// the Service that publishes it.
 func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Options) (*appsv1.Deployment, *corev1.Service, error) {
 	if proxy.Image == "" {
 		return nil, nil, fmt.Errorf("no image: give the proxy an image: name")
@@ -437,11 +439,19 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 	if ref := o.Images[ProxyService]; ref != "" {
 		image = ref
 	}
-	sum := sha256.Sum256([]byte(cfg))
-	podSec, sec := restricted()
-	lbl := stackLabels(stack, ProxyService, "proxy")
-	servicePorts := []corev1.ServicePort{}
-	containerPorts := []corev1.ContainerPort{}
+	containerPorts, servicePorts := proxyPorts(proxy)
+	if len(servicePorts) == 0 {
+		return nil, nil, fmt.Errorf("the proxy publishes no port")
+	}
+	c := proxyContainer(stack, proxy, api, image, containerPorts)
+	return proxyDeployment(stack, proxy, c, cfg), proxyService(stack, servicePorts, o.ServiceType), nil
+}
+
+// proxyPorts are the proxy's ports in its pod and on its Service. The stack file's port 80
+// is haproxy.Kubernetes.Bind in the pod, where HAProxy runs without root.
+func proxyPorts(proxy types.ServiceConfig) ([]corev1.ContainerPort, []corev1.ServicePort) {
+	var containerPorts []corev1.ContainerPort
+	var servicePorts []corev1.ServicePort
 	for _, pc := range proxy.Ports {
 		published, _ := strconv.Atoi(pc.Published)
 		if published == 0 {
@@ -457,14 +467,18 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 		containerPorts = append(containerPorts, corev1.ContainerPort{Name: name, ContainerPort: target, Protocol: corev1.ProtocolTCP})
 		servicePorts = append(servicePorts, corev1.ServicePort{Name: name, Port: int32(published), TargetPort: intstr.FromString(name), Protocol: corev1.ProtocolTCP})
 	}
-	if len(servicePorts) == 0 {
-		return nil, nil, fmt.Errorf("the proxy publishes no port")
-	}
+	return containerPorts, servicePorts
+}
+
+// proxyContainer runs HAProxy on the mounted haproxy.cfg; RSCALE_BACKEND, which the config
+// resolves, is the api service's headless Service in the pod's namespace.
+func proxyContainer(stack string, proxy, api types.ServiceConfig, image string, ports []corev1.ContainerPort) corev1.Container {
 	command := []string(proxy.Command)
 	if len(command) == 0 {
 		command = []string{"haproxy", "-db", "-f", haproxyDir + "/haproxy.cfg"}
 	}
-	c := corev1.Container{
+	_, sec := restricted()
+	return corev1.Container{
 		Name:            "haproxy",
 		Image:           image,
 		ImagePullPolicy: corev1.PullIfNotPresent,
@@ -474,13 +488,21 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 			{Name: "CLUSTER_DOMAIN", Value: clusterLocal},
 			{Name: "RSCALE_BACKEND", Value: ObjectName(stack, api.Name) + ".$(POD_NAMESPACE).svc.$(CLUSTER_DOMAIN)"},
 		},
-		Ports:           containerPorts,
+		Ports:           ports,
 		ReadinessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}, PeriodSeconds: 2},
 		LivenessProbe:   &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}, PeriodSeconds: 10, FailureThreshold: 3},
 		VolumeMounts:    []corev1.VolumeMount{{Name: "config", MountPath: haproxyDir, ReadOnly: true}},
 		SecurityContext: sec,
 	}
-	d := &appsv1.Deployment{
+}
+
+// proxyDeployment runs c with the proxy's ConfigMap mounted; the pods carry cfg's hash, so
+// a new haproxy.cfg rolls them.
+func proxyDeployment(stack string, proxy types.ServiceConfig, c corev1.Container, cfg string) *appsv1.Deployment {
+	sum := sha256.Sum256([]byte(cfg))
+	podSec, _ := restricted()
+	lbl := stackLabels(stack, ProxyService, "proxy")
+	return &appsv1.Deployment{
 		TypeMeta:   meta("Deployment", "apps/v1"),
 		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(stack, ProxyService), Labels: lbl},
 		Spec: appsv1.DeploymentSpec{
@@ -503,16 +525,18 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 			},
 		},
 	}
-	svc := &corev1.Service{
+}
+
+func proxyService(stack string, ports []corev1.ServicePort, serviceType corev1.ServiceType) *corev1.Service {
+	return &corev1.Service{
 		TypeMeta:   meta("Service", "v1"),
-		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(stack, ProxyService), Labels: lbl},
+		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(stack, ProxyService), Labels: stackLabels(stack, ProxyService, "proxy")},
 		Spec: corev1.ServiceSpec{
-			Type:     o.ServiceType,
+			Type:     serviceType,
 			Selector: selector(stack, ProxyService),
-			Ports:    servicePorts,
+			Ports:    ports,
 		},
 	}
-	return d, svc, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -125,21 +125,7 @@ type slot struct {
 // lets in-flight and queued ones finish for up to Grace, and stops every worker.
 // ready, when not nil, is called with the server's address once the first worker serves.
 func Run(ctx context.Context, o Options, ready func(addr string)) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	rscript, err := findRscript(o.Rscript)
-	if err != nil {
-		return err
-	}
-	p, err := project.Load(o.Dir, "")
-	if err != nil {
-		return err
-	}
-	if err := checkPackages(ctx, rscript, p.Packages); err != nil {
-		return err
-	}
-	dir, err := filepath.Abs(o.Dir)
+	cfg, err := prepareWorkers(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -148,38 +134,77 @@ func Run(ctx context.Context, o Options, ready func(addr string)) error {
 		return err
 	}
 	defer cleanup()
+	cfg.launcher = launcher
+	ln, err := listen(o)
+	if err != nil {
+		return err
+	}
+	return newServer(o, cfg, ln.Addr()).serve(ctx, ln, ready)
+}
+
+// prepareWorkers checks, before anything starts, what every worker needs: valid options,
+// Rscript, a Plumber API in o.Dir and the R packages it uses.
+func prepareWorkers(ctx context.Context, o Options) (workerConfig, error) {
+	if err := o.Validate(); err != nil {
+		return workerConfig{}, err
+	}
+	rscript, err := findRscript(o.Rscript)
+	if err != nil {
+		return workerConfig{}, err
+	}
+	p, err := project.Load(o.Dir, "")
+	if err != nil {
+		return workerConfig{}, err
+	}
+	if err := checkPackages(ctx, rscript, p.Packages); err != nil {
+		return workerConfig{}, err
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return workerConfig{}, err
+	}
+	return workerConfig{rscript: rscript, dir: dir, healthPath: o.HealthPath, transport: workerTransport()}, nil
+}
+
+func listen(o Options) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
 	if err != nil {
 		if errors.Is(err, errAddrInUse) {
-			return fmt.Errorf("port %d on %s is in use: stop what uses it, or pass another --port", o.Port, o.Host)
+			return nil, fmt.Errorf("port %d on %s is in use: stop what uses it, or pass another --port", o.Port, o.Host)
 		}
-		return fmt.Errorf("listening on %s:%d: %w", o.Host, o.Port, err)
+		return nil, fmt.Errorf("listening on %s:%d: %w", o.Host, o.Port, err)
 	}
+	return ln, nil
+}
 
+func newServer(o Options, cfg workerConfig, addr net.Addr) *Server {
 	s := &Server{
 		o:        o,
+		cfg:      cfg,
 		dispatch: newDispatcher(o.MaxQueue),
 		log:      newLogger(o.Log, o.LogFormat == "json"),
 		slots:    map[int]*slot{},
 		fatal:    make(chan error, 1),
-		addr:     ln.Addr(),
+		addr:     addr,
 	}
 	s.metrics = newMetrics(s)
-	s.cfg = workerConfig{
-		rscript: rscript, launcher: launcher, dir: dir, healthPath: o.HealthPath,
-		transport: workerTransport(),
-		output:    s.workerOutput,
-	}
+	s.cfg.output = s.workerOutput
+	return s
+}
+
+// serve starts the workers and the balancer on ln, and waits for ctx to end or for the
+// server to fail.
+func (s *Server) serve(ctx context.Context, ln net.Listener, ready func(string)) error {
 	runCtx, stopAll := context.WithCancel(context.Background())
 	defer stopAll()
-	for i := 0; i < o.Workers; i++ {
+	for i := 0; i < s.o.Workers; i++ {
 		s.addSlot(runCtx)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ErrorLog: discardLog}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go s.checkHealth(runCtx)
-	if o.MaxWorkers > 0 {
+	if s.o.MaxWorkers > 0 {
 		go s.autoscale(runCtx)
 	}
 	go s.announce(runCtx, ready)
@@ -187,23 +212,29 @@ func Run(ctx context.Context, o Options, ready func(addr string)) error {
 	var result error
 	select {
 	case <-ctx.Done():
-		s.log.event("stopping: no new requests; waiting up to %s for %d in flight and %d queued", o.Grace, s.inFlight.Load(), s.dispatch.queueLength())
+		s.log.event("stopping: no new requests; waiting up to %s for %d in flight and %d queued", s.o.Grace, s.inFlight.Load(), s.dispatch.queueLength())
 	case result = <-s.fatal:
 	case result = <-served:
 	}
+	s.drain(srv)
+	if result != nil && !errors.Is(result, http.ErrServerClosed) {
+		return result
+	}
+	s.log.event("stopped")
+	return nil
+}
+
+// drain stops taking requests, gives the ones in flight and queued up to Grace, then stops
+// every worker.
+func (s *Server) drain(srv *http.Server) {
 	s.draining.Store(true)
-	graceCtx, cancel := context.WithTimeout(context.Background(), o.Grace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), s.o.Grace)
 	if err := srv.Shutdown(graceCtx); err != nil {
 		s.log.event("the grace period ended with requests unfinished: closing them")
 		srv.Close()
 	}
 	cancel()
 	s.stopWorkers()
-	if result != nil && !errors.Is(result, http.ErrServerClosed) {
-		return result
-	}
-	s.log.event("stopped")
-	return nil
 }
 
 // announce tells the user where the API is once a worker serves it.
