@@ -146,7 +146,11 @@ func Build(p *types.Project, stack string, o Options) (*Objects, error) {
 	sort.Strings(apis)
 	for _, name := range apis {
 		svc := p.Services[name]
-		d, err := apiDeployment(stack, svc, o.Images[name])
+		n, err := replicas(svc)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", name, err)
+		}
+		d, err := apiDeployment(stack, svc, n, o.Images[name])
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", name, err)
 		}
@@ -231,7 +235,8 @@ func restricted() (*corev1.PodSecurityContext, *corev1.SecurityContext) {
 	return pod, container
 }
 
-func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1.Deployment, error) {
+// apiDeployment runs n replicas of the API service svc.
+func apiDeployment(stack string, svc types.ServiceConfig, n int32, image string) (*appsv1.Deployment, error) {
 	if image == "" {
 		image = svc.Image
 	}
@@ -243,10 +248,6 @@ func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1
 		return nil, err
 	}
 	res, err := resources(svc)
-	if err != nil {
-		return nil, err
-	}
-	n, err := replicas(svc)
 	if err != nil {
 		return nil, err
 	}
