@@ -121,6 +121,9 @@ func (o *benchOptions) loadOptions() (loadgen.Options, error) {
 			return lo, usageError{err}
 		}
 	}
+	if err := lo.CheckBounds(); err != nil {
+		return lo, usageError{err}
+	}
 	lo.Mix, err = o.requests()
 	return lo, err
 }

@@ -15,6 +15,12 @@ import (
 	"github.com/rscale/rscale/pkg/stack"
 )
 
+// MaxReplicas is the most replicas rscale gives one service, on every engine. Kubernetes
+// holds a count in an int32 and Swarm in a uint64, so both could hold far more; but the
+// proxy needs a server slot per replica, and a count past ten thousand R processes is a
+// typo, not a plan: refusing it beats asking a cluster for a billion containers.
+const MaxReplicas = 10000
+
 // Engine acts on one cluster for the stacks of one stack file. New makes one without
 // connecting: an Engine connects on its first call that needs the cluster, so what can be
 // checked without it (the stack file, the arguments, Plan) is refused before any connection.

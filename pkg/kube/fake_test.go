@@ -427,6 +427,19 @@ func TestScaleThroughTheScaleSubresource(t *testing.T) {
 	}
 }
 
+// A count a Deployment's int32 cannot hold is refused before the cluster is asked.
+func TestSetReplicasRefusesWhatAnInt32CannotHold(t *testing.T) {
+	c, cs := fakeCluster(deployment("s-model-server", "rf:1", "1"))
+	asked := scaleReactors(cs)
+	err := NewFor(c, nil).SetReplicas(context.Background(), "s", "model_server", 3000000000)
+	if err == nil || !strings.Contains(err.Error(), "3000000000 replicas of model_server: a Kubernetes Deployment holds at most 2147483647") {
+		t.Errorf("got %v", err)
+	}
+	if len(*asked) > 0 || len(cs.Actions()) > 0 {
+		t.Errorf("the cluster was asked %v (scale %v)", cs.Actions(), *asked)
+	}
+}
+
 func TestPsListsEveryPod(t *testing.T) {
 	d := deployment("s-model-server", "rf:1", "1")
 	ready := pod(d, "s-model-server-a-1", "a", corev1.ContainerStatus{Name: "api", RestartCount: 2, Ready: true,

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -145,7 +146,11 @@ func Build(p *types.Project, stack string, o Options) (*Objects, error) {
 	sort.Strings(apis)
 	for _, name := range apis {
 		svc := p.Services[name]
-		d, err := apiDeployment(stack, svc, o.Images[name])
+		n, err := replicas(svc)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", name, err)
+		}
+		d, err := apiDeployment(stack, svc, n, o.Images[name])
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", name, err)
 		}
@@ -180,11 +185,17 @@ func Build(p *types.Project, stack string, o Options) (*Objects, error) {
 	return objs, nil
 }
 
-func replicas(svc types.ServiceConfig) int32 {
-	if svc.Deploy != nil && svc.Deploy.Replicas != nil {
-		return int32(*svc.Deploy.Replicas)
+// replicas is the service's deploy.replicas (1 when unset), refused when a Deployment's
+// int32 cannot hold it rather than wrapped to another count.
+func replicas(svc types.ServiceConfig) (int32, error) {
+	if svc.Deploy == nil || svc.Deploy.Replicas == nil {
+		return 1, nil
 	}
-	return 1
+	n := *svc.Deploy.Replicas
+	if n < 0 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("deploy.replicas %d: a Kubernetes Deployment holds 0 to %d replicas; give fewer", n, math.MaxInt32)
+	}
+	return int32(n), nil
 }
 
 // apiPort is the port R listens on: the service's PORT variable, which init sets and the launcher reads.
@@ -224,7 +235,8 @@ func restricted() (*corev1.PodSecurityContext, *corev1.SecurityContext) {
 	return pod, container
 }
 
-func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1.Deployment, error) {
+// apiDeployment runs n replicas of the API service svc.
+func apiDeployment(stack string, svc types.ServiceConfig, n int32, image string) (*appsv1.Deployment, error) {
 	if image == "" {
 		image = svc.Image
 	}
@@ -284,7 +296,7 @@ func apiDeployment(stack string, svc types.ServiceConfig, image string) (*appsv1
 		TypeMeta:   meta("Deployment", "apps/v1"),
 		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(stack, svc.Name), Labels: lbl},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr(replicas(svc)),
+			Replicas: ptr(n),
 			Selector: &metav1.LabelSelector{MatchLabels: selector(stack, svc.Name)},
 			Strategy: rollingUpdate(),
 			Template: corev1.PodTemplateSpec{
@@ -443,8 +455,12 @@ func proxyObjects(stack string, proxy, api types.ServiceConfig, cfg string, o Op
 	if len(servicePorts) == 0 {
 		return nil, nil, fmt.Errorf("the proxy publishes no port")
 	}
+	n, err := replicas(proxy)
+	if err != nil {
+		return nil, nil, err
+	}
 	c := proxyContainer(stack, proxy, api, image, containerPorts)
-	return proxyDeployment(stack, proxy, c, cfg), proxyService(stack, servicePorts, o.ServiceType), nil
+	return proxyDeployment(stack, n, c, cfg), proxyService(stack, servicePorts, o.ServiceType), nil
 }
 
 // proxyPorts are the proxy's ports in its pod and on its Service. The stack file's port 80
@@ -496,9 +512,9 @@ func proxyContainer(stack string, proxy, api types.ServiceConfig, image string, 
 	}
 }
 
-// proxyDeployment runs c with the proxy's ConfigMap mounted; the pods carry cfg's hash, so
-// a new haproxy.cfg rolls them.
-func proxyDeployment(stack string, proxy types.ServiceConfig, c corev1.Container, cfg string) *appsv1.Deployment {
+// proxyDeployment runs n replicas of c with the proxy's ConfigMap mounted; the pods carry
+// cfg's hash, so a new haproxy.cfg rolls them.
+func proxyDeployment(stack string, n int32, c corev1.Container, cfg string) *appsv1.Deployment {
 	sum := sha256.Sum256([]byte(cfg))
 	podSec, _ := restricted()
 	lbl := stackLabels(stack, ProxyService, "proxy")
@@ -506,7 +522,7 @@ func proxyDeployment(stack string, proxy types.ServiceConfig, c corev1.Container
 		TypeMeta:   meta("Deployment", "apps/v1"),
 		ObjectMeta: metav1.ObjectMeta{Name: ObjectName(stack, ProxyService), Labels: lbl},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr(replicas(proxy)),
+			Replicas: ptr(n),
 			Selector: &metav1.LabelSelector{MatchLabels: selector(stack, ProxyService)},
 			Strategy: rollingUpdate(),
 			Template: corev1.PodTemplateSpec{

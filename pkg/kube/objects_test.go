@@ -102,3 +102,20 @@ func TestBuildRefusesAConfigForAnotherNetwork(t *testing.T) {
 		}
 	}
 }
+
+// A count a Deployment's int32 cannot hold is refused, not wrapped to a negative one.
+func TestBuildRefusesReplicasAnInt32CannotHold(t *testing.T) {
+	for _, service := range []string{"model_server", ProxyService} {
+		p, name := initProject(t, "echo", nil)
+		svc := p.Services[service]
+		n := 3000000000
+		svc.Deploy = &types.DeployConfig{Replicas: &n}
+		p.Services[service] = svc
+		_, err := Build(p, name, Options{})
+		for _, want := range []string{"service " + service + ": ", "deploy.replicas 3000000000: a Kubernetes Deployment holds 0 to 2147483647 replicas"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: got %v, want an error containing %q", service, err, want)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,6 +178,10 @@ func (e *Engine) Resolve(ctx context.Context, stack string, services []string) (
 
 // SetReplicas sets a Deployment's replicas through the scale subresource.
 func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n uint64) error {
+	// A Deployment's scale is an int32: a larger count would wrap to another one.
+	if n > math.MaxInt32 {
+		return fmt.Errorf("%d replicas of %s: a Kubernetes Deployment holds at most %d; give fewer", n, service, math.MaxInt32)
+	}
 	c, err := e.clusterFor(ctx)
 	if err != nil {
 		return err

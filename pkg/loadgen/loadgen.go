@@ -40,13 +40,39 @@ type Progress struct {
 // Mode describes the load in words, as the report labels it.
 func (o Options) Mode() string {
 	if o.Rate > 0 {
-		per := o.Per.String()
-		if o.Per == time.Second {
-			per = "s"
-		}
-		return fmt.Sprintf("open loop: %d requests/%s for %s", o.Rate, per, o.Duration)
+		return fmt.Sprintf("open loop: %s for %s", o.rate(), o.Duration)
 	}
 	return fmt.Sprintf("closed loop: %d concurrent clients for %s", o.Concurrency, o.Duration)
+}
+
+// rate is the open loop's rate in words: "50 requests/s".
+func (o Options) rate() string {
+	per := o.Per.String()
+	if o.Per == time.Second {
+		per = "s"
+	}
+	return fmt.Sprintf("%d requests/%s", o.Rate, per)
+}
+
+// MaxConcurrency is the most closed-loop clients one run has: each is a goroutine with its
+// own connection and buffers, all started at once, so a hundred million took gigabytes
+// before the first request; past ten thousand, one machine measures itself, not the API.
+const MaxConcurrency = 10000
+
+// MaxRate is the most requests per second an open loop sends: vegeta starts a sender for
+// each request in flight, and past ten thousand a second one machine measures itself.
+const MaxRate = 10000
+
+// CheckBounds refuses a load beyond MaxConcurrency or MaxRate, before anything is sent.
+func (o Options) CheckBounds() error {
+	const more = "or run rscale bench from several machines at once and add up their reports"
+	if o.Concurrency > MaxConcurrency {
+		return fmt.Errorf("concurrency %d: one machine runs at most %d clients; give %d or fewer, %s", o.Concurrency, MaxConcurrency, MaxConcurrency, more)
+	}
+	if o.Rate > 0 && o.Per > 0 && float64(o.Rate)/o.Per.Seconds() > MaxRate {
+		return fmt.Errorf("rate %s: one machine sends at most %d requests/s; give a lower rate, %s", o.rate(), MaxRate, more)
+	}
+	return nil
 }
 
 func (o Options) validate() (*url.URL, error) {
@@ -65,6 +91,9 @@ func (o Options) validate() (*url.URL, error) {
 		return nil, errors.New("a rate needs a time unit, such as 50/s")
 	case o.Duration <= 0:
 		return nil, errors.New("the duration must be more than 0, such as 30s")
+	}
+	if err := o.CheckBounds(); err != nil {
+		return nil, err
 	}
 	return u, nil
 }

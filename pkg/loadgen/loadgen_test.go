@@ -252,3 +252,35 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestBoundsAreRefusedBeforeAnythingIsSent(t *testing.T) {
+	mix := []Request{{Method: "GET", Path: "/", Weight: 1}}
+	for _, c := range []struct {
+		o    Options
+		want string // "" when within the bounds
+	}{
+		{Options{Concurrency: 10000}, ""},
+		{Options{Concurrency: 100000000}, "concurrency 100000000: one machine runs at most 10000 clients; give 10000 or fewer"},
+		{Options{Rate: 10000, Per: time.Second}, ""},
+		{Options{Rate: 600000, Per: time.Minute}, ""},
+		{Options{Rate: 10001, Per: time.Second}, "rate 10001 requests/s: one machine sends at most 10000 requests/s"},
+		{Options{Rate: 100, Per: time.Millisecond}, "rate 100 requests/1ms: one machine sends at most 10000 requests/s"},
+	} {
+		err := c.o.CheckBounds()
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%+v: got %v, want %q", c.o, err, c.want)
+		}
+		if c.want == "" {
+			continue
+		}
+		// Run refuses it too, at once: an address nothing answers on is never dialled.
+		c.o.URL, c.o.Mix, c.o.Duration = "http://127.0.0.1:1", mix, time.Hour
+		start := time.Now()
+		if _, err := Run(context.Background(), c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Run %+v: got %v, want %q", c.o, err, c.want)
+		}
+		if time.Since(start) > time.Second {
+			t.Errorf("Run %+v took %s before refusing", c.o, time.Since(start))
+		}
+	}
+}

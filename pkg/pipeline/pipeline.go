@@ -90,13 +90,16 @@ type Result struct {
 	URLs  []string // where the proxy serves the API (the dashboard's left out)
 }
 
-// Deploy plans the stack (a file the engine refuses stops before anything), prepares the
-// cluster, builds and pushes the images, applies the plan and, unless detached, waits until
-// every replica is ready; a new version that never becomes ready is rolled back, and
-// reported as a *RolledBackError.
+// Deploy checks the replicas the stack file asks for and plans the stack (a file refused
+// stops before anything), prepares the cluster, builds and pushes the images, applies the
+// plan and, unless detached, waits until every replica is ready; a new version that never
+// becomes ready is rolled back, and reported as a *RolledBackError.
 func (p *Pipeline) Deploy(ctx context.Context, s *stack.Stack, o DeployOptions) (*Result, error) {
 	if err := stack.CheckImages(s.Project); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	if err := checkReplicas(s); err != nil {
+		return nil, err
 	}
 	plan, err := p.engine.Plan(s, nil)
 	if err != nil {
@@ -401,7 +404,7 @@ func (p *Pipeline) Build(ctx context.Context, s *stack.Stack, o BuildOptions) ([
 var ErrNoRender = errors.New("this engine cannot print the objects it would apply")
 
 // DryRun is the objects a deploy of the stack would apply, as the file gives them (nothing
-// is built or asked), in format ("yaml" or "json").
+// is built or asked), in format ("yaml" or "json"); a file deploy refuses, it refuses too.
 func (p *Pipeline) DryRun(s *stack.Stack, format string) ([]byte, error) {
 	r, ok := p.engine.(engine.Renderer)
 	if !ok {
@@ -409,6 +412,9 @@ func (p *Pipeline) DryRun(s *stack.Stack, format string) ([]byte, error) {
 	}
 	if err := stack.CheckImages(s.Project); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	if err := checkReplicas(s); err != nil {
+		return nil, err
 	}
 	plan, err := p.engine.Plan(s, nil)
 	if err != nil {

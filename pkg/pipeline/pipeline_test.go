@@ -299,6 +299,18 @@ func TestScaleResolvesEveryTargetBeforeChangingAny(t *testing.T) {
 	}
 }
 
+// TestParseScaleWithoutAStackFile: with --name only there are no limits, and the ceiling
+// still holds.
+func TestParseScaleWithoutAStackFile(t *testing.T) {
+	var usage *ArgError
+	if _, err := ParseScale([]string{"model_server=4000000000"}, "api", nil); !errors.As(err, &usage) || !strings.Contains(err.Error(), "at most 10000") {
+		t.Errorf("got %v, want an ArgError naming the ceiling", err)
+	}
+	if _, err := ParseScale([]string{"model_server=500"}, "api", nil); err != nil {
+		t.Errorf("500 with no limits: %v", err)
+	}
+}
+
 func TestParseScale(t *testing.T) {
 	limits := map[string]uint64{"model_server": 10}
 	for _, c := range []struct {
@@ -311,6 +323,10 @@ func TestParseScale(t *testing.T) {
 		{[]string{"model_server=-1"}, "whole number of 0 or more"},
 		{[]string{"model_server=2", "api_model_server=3"}, "both scale model_server: give each service once"},
 		{[]string{"model_server=11"}, "the proxy has room for 10 replicas of model_server; to serve more, run 'rscale init --max-replicas 11'"},
+		{[]string{"other=10000"}, "other=10000"},
+		{[]string{"other=10001"}, "other=10001: rscale runs at most 10000 replicas of a service: give other=10000 or fewer"},
+		{[]string{"model_server=4000000000"}, "model_server=4000000000: rscale runs at most 10000 replicas"},
+		{[]string{"model_server=99999999999999999999999"}, "model_server=99999999999999999999999: rscale runs at most 10000 replicas"},
 	} {
 		targets, err := ParseScale(c.args, "api", limits)
 		var got string
@@ -329,6 +345,54 @@ func TestParseScale(t *testing.T) {
 		}
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%v: got %q, want %q", c.args, got, c.want)
+		}
+	}
+}
+
+func stackWithReplicas(service string, n int, maxReplicas map[string]uint64) *stack.Stack {
+	s := testStack()
+	svc := types.ServiceConfig{Name: service, Deploy: &types.DeployConfig{Replicas: &n}}
+	svc.Image = "api/" + service
+	s.Project.Services[service] = svc
+	s.Ext.MaxReplicas = maxReplicas
+	return s
+}
+
+func TestDeployRefusesReplicasBeyondTheBoundsBeforeAnything(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    *stack.Stack
+		want string
+	}{
+		{"beyond the ceiling, which is named first", stackWithReplicas("model_server", 1000000000, map[string]uint64{"model_server": 100}),
+			"rscale.yml: service model_server asks for 1000000000 replicas, and rscale runs at most 10000 of a service"},
+		{"beyond max_replicas", stackWithReplicas("model_server", 101, map[string]uint64{"model_server": 100}),
+			"the proxy has room for 100 (x-rscale: max_replicas): set deploy: replicas: to 100 or fewer, or run 'rscale init --max-replicas 101'"},
+		{"beyond the ceiling, with no max_replicas", stackWithReplicas("proxy", 3000000000, nil),
+			"service proxy asks for 3000000000 replicas, and rscale runs at most 10000"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newScripted("model_server")
+			var events progress.Recorder
+			p := New(e, Options{Sink: &events, Interval: time.Millisecond})
+			_, err := p.Deploy(context.Background(), c.s, DeployOptions{Timeout: time.Minute})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+			if e.revision != 0 || len(e.calls) > 0 || len(events.Events) > 0 {
+				t.Errorf("the engine was asked (revision %d, calls %v, events %v) before the replicas were checked", e.revision, e.calls, events.Events)
+			}
+		})
+	}
+}
+
+func TestDeployTakesReplicasWithinTheBounds(t *testing.T) {
+	for _, s := range []*stack.Stack{
+		stackWithReplicas("model_server", 100, map[string]uint64{"model_server": 100}),
+		stackWithReplicas("proxy", 10000, nil),
+	} {
+		if _, err := New(newScripted("model_server"), Options{Interval: time.Millisecond}).Deploy(context.Background(), s, DeployOptions{Timeout: time.Minute}); err != nil {
+			t.Errorf("%v: %v", s.Project.ServiceNames(), err)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +26,9 @@ func (e *ArgError) Error() string { return e.Err.Error() }
 func (e *ArgError) Unwrap() error { return e.Err }
 
 // ParseScale checks the form of every SERVICE=REPLICAS argument, that no service is given
-// twice (with or without the stack's prefix), and, with limits (service → replicas, from
-// the stack file's x-rscale: max_replicas), that no count is beyond the proxy's room. Its
-// errors are *ArgError.
+// twice (with or without the stack's prefix), that no count is beyond engine.MaxReplicas
+// and, with limits (service → replicas, from the stack file's x-rscale: max_replicas),
+// beyond the proxy's room. Its errors are *ArgError.
 func ParseScale(args []string, stack string, limits map[string]uint64) ([]ScaleTarget, error) {
 	out := make([]ScaleTarget, 0, len(args))
 	seen := map[string]string{}
@@ -35,22 +37,22 @@ func ParseScale(args []string, stack string, limits map[string]uint64) ([]ScaleT
 		if !ok || name == "" {
 			return nil, &ArgError{fmt.Errorf("%q: write SERVICE=REPLICAS, for example model_server=10", arg)}
 		}
-		n, err := strconv.ParseUint(count, 10, 32)
-		if err != nil {
+		n, err := strconv.ParseUint(count, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			n = math.MaxUint64 // beyond any limit: refused below, as too many
+		} else if err != nil {
 			return nil, &ArgError{fmt.Errorf("%q: the number of replicas must be a whole number of 0 or more, for example %s=10", arg, name)}
 		}
 		out = append(out, ScaleTarget{Service: name, Replicas: n})
 	}
-	for _, t := range out {
+	for i, t := range out {
 		short := stackname.Unscoped(stack, t.Service)
-		arg := fmt.Sprintf("%s=%d", t.Service, t.Replicas)
 		if first, ok := seen[short]; ok {
-			return nil, &ArgError{fmt.Errorf("%s and %s both scale %s: give each service once", first, arg, short)}
+			return nil, &ArgError{fmt.Errorf("%s and %s both scale %s: give each service once", first, args[i], short)}
 		}
-		seen[short] = arg
-		if limit, ok := limits[short]; ok && t.Replicas > limit {
-			return nil, &ArgError{fmt.Errorf("%s: the proxy has room for %d replicas of %s; to serve more, run 'rscale init --max-replicas %d' and 'rscale deploy', then scale",
-				arg, limit, short, t.Replicas)}
+		seen[short] = args[i]
+		if err := checkScale(args[i], short, t.Replicas, limits); err != nil {
+			return nil, &ArgError{err}
 		}
 	}
 	return out, nil
