@@ -116,6 +116,10 @@ func replayFlags(f *pflag.FlagSet, recorded map[string]string) (map[string]strin
 		if _, given := flags[name]; given || flag == nil || notRecorded[name] {
 			continue // given now, or a flag this rscale no longer has
 		}
+		// An older rscale recorded what it was given; a password must not come back from there.
+		if (name == "cran" || name == "registry") && scaffold.HoldsUserInfo(value) {
+			return nil, fmt.Errorf("%s records a --%s with a user name and password in it, which rscale no longer accepts: run rscale init again with --%s giving it without them", scaffold.ManifestPath, name, name)
+		}
 		if err := flag.Value.Set(value); err != nil {
 			return nil, fmt.Errorf("%s records --%s %q, which this rscale refuses (%v): run rscale init again with another --%s", scaffold.ManifestPath, name, value, err, name)
 		}
