@@ -22,6 +22,12 @@ func checkCRAN(cran string) error {
 			"give a URL without them, such as https://cloud.r-project.org. Private package repositories that need credentials are not supported yet " +
 			"(a ~/.netrc is not read inside the build)")
 	}
+	// R appends /src/contrib/PACKAGES to the URL, so a query is no part of a repository's
+	// address; it is where an access token would go, so it is not quoted either.
+	if strings.ContainsAny(cran, "?#") {
+		return fmt.Errorf("the --cran URL (or RSCALE_CRAN) has a query (?...) or a fragment (#...): give the package repository's address alone, " +
+			"such as https://cloud.r-project.org. Private package repositories that need credentials are not supported yet")
+	}
 	if snapshotDate.MatchString(cran) {
 		if _, err := time.Parse(time.DateOnly, cran); err != nil {
 			return fmt.Errorf("--cran %q is not a date: write it as 2024-06-03", cran)

@@ -36,6 +36,11 @@ func TestCheckCRANRefusesCredentials(t *testing.T) {
 			t.Errorf("%q: the message quotes the token: %v", bad, err)
 		}
 	}
+	for _, bad := range []string{"https://cran.example.org/?token=TOKEN", "https://cran.example.org/#TOKEN"} {
+		if err := checkCRAN(bad); err == nil || !strings.Contains(err.Error(), "has a query") || strings.Contains(err.Error(), "TOKEN") {
+			t.Errorf("%q: %v, want it refused without quoting it", bad, err)
+		}
+	}
 	// An @ in the path is no credential.
 	if err := checkCRAN("https://cran.example.org/team@home/"); err != nil {
 		t.Errorf("an @ in the path: %v", err)
