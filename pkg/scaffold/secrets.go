@@ -168,7 +168,7 @@ func readSecret(dir, path string) ([]byte, error) {
 		return nil, fmt.Errorf("checking %s: %w", path, err)
 	}
 	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is %s, not a file: rscale does not follow it to read or write the dashboard's password; remove it, then run rscale init again (nothing was written)", path, kind(before))
+		return nil, fmt.Errorf("%s is %s, not a file: rscale does not follow it to read or write the dashboard's password; remove it, then run rscale init again", path, kind(before))
 	}
 	f, err := os.Open(full)
 	if err != nil {
@@ -202,7 +202,7 @@ func checkSecretFolders(dir, path string) error {
 			return fmt.Errorf("checking %s: %w", folder, err)
 		}
 		if !info.IsDir() {
-			return fmt.Errorf("%s is %s, not a folder: rscale keeps the dashboard's password only in a real folder, so that it cannot land elsewhere; remove it, then run rscale init again (nothing was written)", folder, kind(info))
+			return fmt.Errorf("%s is %s, not a folder: rscale keeps the dashboard's password only in a real folder, so that it cannot land elsewhere; remove it, then run rscale init again", folder, kind(info))
 		}
 	}
 	return nil
