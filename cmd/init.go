@@ -1,11 +1,9 @@
 package cmd
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -116,6 +114,10 @@ func replayFlags(f *pflag.FlagSet, recorded map[string]string) (map[string]strin
 		if _, given := flags[name]; given || flag == nil || notRecorded[name] {
 			continue // given now, or a flag this rscale no longer has
 		}
+		// An older rscale recorded what it was given; a password must not come back from there.
+		if (name == "cran" || name == "registry") && scaffold.HoldsUserInfo(value) {
+			return nil, fmt.Errorf("%s records a --%s with a user name and password in it, which rscale no longer accepts: run rscale init again with --%s giving it without them", scaffold.ManifestPath, name, name)
+		}
 		if err := flag.Value.Set(value); err != nil {
 			return nil, fmt.Errorf("%s records --%s %q, which this rscale refuses (%v): run rscale init again with another --%s", scaffold.ManifestPath, name, value, err, name)
 		}
@@ -191,12 +193,15 @@ func (o *initOptions) printDryRun(w io.Writer, files []scaffold.File) {
 }
 
 // write writes the rendered files and, with --dashboard, the dashboard's password, and
-// says what became of each.
+// says what became of each. The secrets' paths are checked before anything is written.
 func (o *initOptions) write(files []scaffold.File, flags map[string]string) ([]scaffold.Outcome, error) {
-	var secrets []scaffold.File
+	var secrets []scaffold.Secret
 	if o.Dashboard {
-		var err error
-		if secrets, err = scaffold.DashboardSecrets(o.dir, o.Proxy); err != nil {
+		dashboard, err := scaffold.DashboardSecrets(o.dir, o.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		if secrets, err = scaffold.PlanSecrets(o.dir, dashboard); err != nil {
 			return nil, err
 		}
 	}
@@ -204,31 +209,13 @@ func (o *initOptions) write(files []scaffold.File, flags map[string]string) ([]s
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range secrets {
-		action, err := writeSecret(o.dir, f)
-		if err != nil {
-			return nil, err
-		}
-		outcomes = append(outcomes, scaffold.Outcome{Path: f.Path, Action: action})
+	if err := scaffold.WriteSecrets(o.dir, secrets); err != nil {
+		return nil, err
+	}
+	for _, s := range secrets {
+		outcomes = append(outcomes, scaffold.Outcome{Path: s.Path, Action: s.Action})
 	}
 	return outcomes, nil
-}
-
-// writeSecret writes one of the dashboard's secrets unless dir has it already. The
-// dashboard's password is no generated file: it stays out of the manifest, and
-// DashboardSecrets keeps the one the folder has.
-func writeSecret(dir string, f scaffold.File) (scaffold.Action, error) {
-	action := scaffold.Created
-	if old, err := os.ReadFile(filepath.Join(dir, f.Path)); err == nil {
-		action = scaffold.Updated
-		if bytes.Equal(old, f.Data) {
-			return scaffold.Unchanged, nil
-		}
-	}
-	if err := scaffold.WriteSecrets(dir, []scaffold.File{f}); err != nil {
-		return "", err
-	}
-	return action, nil
 }
 
 // report tells what init did and what comes next. A refresh, run by deploy, tells only

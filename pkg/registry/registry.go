@@ -10,7 +10,13 @@ import (
 )
 
 // Check validates a registry given as host[:port][/path], as --registry takes it.
+// An address that holds credentials is refused without quoting it, so the password never
+// reaches the terminal or a log.
 func Check(registry string) error {
+	if strings.Contains(registry, "@") {
+		return fmt.Errorf("the registry address holds a user name and password (user:password@host): rscale would record them in the stack file; " +
+			"give host[:port][/path] alone, and run `docker login HOST` once: rscale pushes with the credentials docker keeps")
+	}
 	if strings.Contains(registry, "://") {
 		return fmt.Errorf("registry %q: give it as host[:port][/path], without a scheme (such as registry.example.com:5000)", registry)
 	}

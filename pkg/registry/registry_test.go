@@ -23,6 +23,19 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// An address with credentials is refused, and the message never quotes them.
+func TestCheckRefusesCredentials(t *testing.T) {
+	for _, bad := range []string{"user:PASSWORD@registry.example.com", "https://user:PASSWORD@registry.example.com", "PASSWORD@localhost:5000/team"} {
+		err := Check(bad)
+		if err == nil || !strings.Contains(err.Error(), "holds a user name and password") || !strings.Contains(err.Error(), "docker login") {
+			t.Errorf("Check(%q) = %v, want the credentials refused", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "PASSWORD") {
+			t.Errorf("Check(%q) quotes the password: %v", bad, err)
+		}
+	}
+}
+
 func TestRef(t *testing.T) {
 	got, err := Ref("10.213.0.1:5000/team", "my-api", "model_server", "rscale-0123456789ab")
 	if err != nil || got != "10.213.0.1:5000/team/my-api/model_server:rscale-0123456789ab" {

@@ -19,6 +19,34 @@ func TestCheckCRAN(t *testing.T) {
 	}
 }
 
+// A URL with credentials is refused, malformed or not, and the message never quotes them.
+func TestCheckCRANRefusesCredentials(t *testing.T) {
+	for _, bad := range []string{
+		"https://user:TOKEN@cran.example.org/",
+		"https://TOKEN@cran.example.org",
+		"ftp://user:TOKEN@cran.example.org",
+		"https://user:TO%ZZKEN@cran.example.org/latest",
+		"user:TOKEN@cran.example.org",
+	} {
+		err := checkCRAN(bad)
+		if err == nil || !strings.Contains(err.Error(), "holds a user name and password") || !strings.Contains(err.Error(), "not supported yet") {
+			t.Errorf("%q: %v, want the credentials refused", bad, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "TOKEN") || strings.Contains(err.Error(), "TO%ZZKEN")) {
+			t.Errorf("%q: the message quotes the token: %v", bad, err)
+		}
+	}
+	for _, bad := range []string{"https://cran.example.org/?token=TOKEN", "https://cran.example.org/#TOKEN"} {
+		if err := checkCRAN(bad); err == nil || !strings.Contains(err.Error(), "has a query") || strings.Contains(err.Error(), "TOKEN") {
+			t.Errorf("%q: %v, want it refused without quoting it", bad, err)
+		}
+	}
+	// An @ in the path is no credential.
+	if err := checkCRAN("https://cran.example.org/team@home/"); err != nil {
+		t.Errorf("an @ in the path: %v", err)
+	}
+}
+
 func file(t *testing.T, files []File, path string) string {
 	t.Helper()
 	for _, f := range files {

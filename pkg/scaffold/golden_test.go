@@ -87,7 +87,11 @@ func writeCase(t *testing.T, c goldenCase) string {
 		t.Fatal(err)
 	}
 	if c.options().Dashboard {
-		secrets, err := DashboardSecrets(dir, c.options().Proxy)
+		files, err := DashboardSecrets(dir, c.options().Proxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets, err := PlanSecrets(dir, files)
 		if err != nil {
 			t.Fatal(err)
 		}

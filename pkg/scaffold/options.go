@@ -140,8 +140,8 @@ func (o Options) Validate() error {
 			return fmt.Errorf("--name: %w", err)
 		}
 	}
-	if !strings.HasPrefix(o.HealthPath, "/") || strings.ContainsAny(o.HealthPath, " \t\n?#\"'`") {
-		return fmt.Errorf("--health-path %q: give a plain URL path starting with /, such as /healthz", o.HealthPath)
+	if err := checkHealthPath(o.HealthPath); err != nil {
+		return err
 	}
 	if err := checkCRAN(o.CRAN); err != nil {
 		return err

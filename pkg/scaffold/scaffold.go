@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"text/template"
 	"time"
 
@@ -180,19 +178,13 @@ func Launcher(version string) ([]byte, error) {
 	return render("launch.R.tmpl", data{Options: DefaultOptions(), Version: version, AlivePath: launcher.AlivePath})
 }
 
+// funcs escape the values the templates interpolate, for the language of each file.
 var funcs = template.FuncMap{
 	// yaml quotes a string for the stack file.
-	"yaml": stackfile.QuoteYAML,
-	// rstring writes a string as an R string literal.
-	"rstring": strconv.Quote,
-	// rlist writes strings as the arguments of an R c(...) call.
-	"rlist": func(items []string) string {
-		quoted := make([]string, len(items))
-		for i, s := range items {
-			quoted[i] = strconv.Quote(s)
-		}
-		return strings.Join(quoted, ", ")
-	},
+	"yaml":       stackfile.QuoteYAML,
+	"rstring":    rstring,
+	"rlist":      rlist,
+	"dockerword": dockerword,
 }
 
 func render(name string, d data) ([]byte, error) {
