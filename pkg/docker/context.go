@@ -143,8 +143,8 @@ func (e Endpoint) connect(ctx context.Context) (*answering, error) {
 	return &answering{Client: c, ep: e, wait: wait}, nil
 }
 
-// unreachable says why the engine did not answer the Ping, and what to do; late means it
-// accepted the connection but did not answer within wait.
+// unreachable says why the engine did not answer (the Ping, or a request after it), and what
+// to do; late means it took the request but did not answer within wait.
 func (e Endpoint) unreachable(err error, late bool, wait time.Duration) error {
 	named := e.Context != DefaultContext
 	switch {
