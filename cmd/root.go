@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // version is set at build time with -ldflags "-X github.com/rscale/rscale/cmd.version=v1.2.3".
@@ -60,7 +62,13 @@ many R processes behind a load balancer, on a cluster: Docker Swarm or Kubernete
   rscale logs      show the replicas' logs
   rscale down      remove the stack
   rscale serve     run the API as many R processes on this machine, without Docker
-  rscale bench     load-test the API: rscale bench --rate 50/s --duration 30s`,
+  rscale bench     load-test the API: rscale bench --rate 50/s --duration 30s
+
+Environment:
+  RSCALE_ENGINE_TIMEOUT  how long to wait for the engine (the Docker engine or the
+                         Kubernetes API server) to answer each request, a duration
+                         such as 30s or 2m (default ` + docker.DefaultTimeout.String() + `); raise it on a slow link.
+                         Builds, pushes and logs --follow that have started run on.`,
 		Example: `  rscale init && rscale deploy
   rscale scale model_server=20
   rscale bench --rate 50/s --duration 30s`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,6 +75,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   exitCode,
 			"httpserver": httpServer,
+			"hungsocket": hungSocket,
 			"sleep":      sleep,
 		},
 		Condition: func(cond string) (bool, error) {
@@ -136,6 +138,28 @@ func httpServer(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], srv.URL+"/")
+}
+
+// hungSocket is the script command `hungsocket PATH`: a unix socket at PATH, until the
+// script ends, that accepts connections and never answers, as a hung engine does. It hangs
+// up each one after 10 s, so that an rscale without a deadline fails the script rather
+// than hanging it.
+func hungSocket(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hungsocket PATH")
+	}
+	l, err := net.Listen("unix", ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Defer(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			time.AfterFunc(10*time.Second, func() { c.Close() })
+		}
+	}()
 }
 
 // onDockertest puts the Swarm engine on the fake Docker engine RSCALE_FAKE_ENGINE names

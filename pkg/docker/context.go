@@ -2,9 +2,11 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/docker/cli/cli/config"
 	dcontext "github.com/docker/cli/cli/context/docker"
@@ -22,6 +24,7 @@ type Endpoint struct {
 	Host    string // its address, such as unix:///var/run/docker.sock or tcp://10.0.0.5:2376
 	Source  string // why this one, in words: "--context", "DOCKER_HOST", "DOCKER_CONTEXT", "docker context use"
 	opts    []client.Opt
+	timeout time.Duration // the wait for an answer; 0: Timeout()
 }
 
 // ResolveEndpoint chooses the engine as the docker CLI does: the --context flag (flag), else
@@ -98,21 +101,61 @@ func (e Endpoint) String() string {
 	return fmt.Sprintf("docker context %q (%s)", e.Context, e.Host)
 }
 
+// WithTimeout is the endpoint waiting wait for each answer instead of RSCALE_ENGINE_TIMEOUT's.
+func (e Endpoint) WithTimeout(wait time.Duration) Endpoint {
+	e.timeout = wait
+	return e
+}
+
 // Connect opens a client to the endpoint, agrees on an API version with the engine, and
-// checks that the engine answers.
+// checks that the engine answers. Connecting, and every request after it, waits for the
+// engine's answer no longer than RSCALE_ENGINE_TIMEOUT (DefaultTimeout).
 func (e Endpoint) Connect(ctx context.Context) (*client.Client, error) {
-	c, err := client.NewClientWithOpts(append(append([]client.Opt{}, e.opts...), client.WithAPIVersionNegotiation())...)
+	a, err := e.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.Client, nil
+}
+
+// connect is Connect, giving the client that names the engine when a later answer is late.
+func (e Endpoint) connect(ctx context.Context) (*answering, error) {
+	wait := e.timeout
+	if wait == 0 {
+		var err error
+		if wait, err = Timeout(); err != nil {
+			return nil, err
+		}
+	}
+	opts := append(append([]client.Opt{}, e.opts...), client.WithAPIVersionNegotiation(), withDeadlines(wait))
+	c, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Docker client for %s: %w (check DOCKER_HOST and DOCKER_CERT_PATH)", e, err)
 	}
-	if _, err := c.Ping(ctx); err != nil {
+	pingCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if _, err := c.Ping(pingCtx); err != nil {
 		c.Close()
-		if e.Context != DefaultContext {
-			return nil, fmt.Errorf("cannot reach the Docker engine of docker context %q at %s (chosen by %s): start it, or choose another engine with --context or 'docker context use' (%w)", e.Context, e.Host, e.Source, err)
-		}
-		return nil, fmt.Errorf("cannot reach the Docker engine at %s: is Docker running? Start it, or point DOCKER_HOST at it (%w)", e.Host, err)
+		// The wait ran out, not the caller's context: the engine is there but does not answer.
+		late := ctx.Err() == nil && errors.Is(pingCtx.Err(), context.DeadlineExceeded)
+		return nil, e.unreachable(err, late, wait)
 	}
-	return c, nil
+	return &answering{Client: c, ep: e, wait: wait}, nil
+}
+
+// unreachable says why the engine did not answer (the Ping, or a request after it), and what
+// to do; late means it took the request but did not answer within wait.
+func (e Endpoint) unreachable(err error, late bool, wait time.Duration) error {
+	named := e.Context != DefaultContext
+	switch {
+	case late && named:
+		return fmt.Errorf("the Docker engine of docker context %q at %s (chosen by %s) did not answer within %s: is it running and healthy? Check it, choose another engine with --context or 'docker context use', or on a slow link allow it longer with %s=30s (%w)", e.Context, e.Host, e.Source, wait, TimeoutEnv, err)
+	case late:
+		return fmt.Errorf("the Docker engine at %s did not answer within %s: is dockerd running and healthy? (systemctl status docker); on a slow link, allow it longer with %s=30s (%w)", e.Host, wait, TimeoutEnv, err)
+	case named:
+		return fmt.Errorf("cannot reach the Docker engine of docker context %q at %s (chosen by %s): start it, or choose another engine with --context or 'docker context use' (%w)", e.Context, e.Host, e.Source, err)
+	}
+	return fmt.Errorf("cannot reach the Docker engine at %s: is Docker running? Start it, or point DOCKER_HOST at it (%w)", e.Host, err)
 }
 
 // ConnectChosen connects to the engine the docker CLI would choose (ResolveEndpoint, with
@@ -130,9 +173,9 @@ func ConnectChosen(ctx context.Context, flag string, notices io.Writer) (API, er
 		}
 		fmt.Fprintf(notices, "Using %s%s.\n", ep, source)
 	}
-	c, err := ep.Connect(ctx)
+	a, err := ep.connect(ctx)
 	if err != nil {
-		return nil, err // not a nil *client.Client in a non-nil API
+		return nil, err // not a nil *answering in a non-nil API
 	}
-	return c, nil
+	return a, nil
 }

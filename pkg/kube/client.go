@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/rscale/rscale/pkg/docker"
 )
 
 // ConnectOptions pick the cluster as kubectl does: KUBECONFIG (or ~/.kube/config), then
@@ -19,6 +24,9 @@ type ConnectOptions struct {
 	Kubeconfig string
 	Context    string
 	Namespace  string
+	// Timeout is how long to wait for the API server to start answering one request;
+	// 0: RSCALE_ENGINE_TIMEOUT, else docker.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Cluster is a connection to a cluster and the namespace rscale works in.
@@ -71,13 +79,26 @@ func Connect(ctx context.Context, o ConnectOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", current, err)
 	}
+	wait := o.Timeout
+	if wait == 0 {
+		if wait, err = docker.Timeout(); err != nil {
+			return nil, err
+		}
+	}
 	cfg.UserAgent = "rscale"
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return answerDeadline{next: rt, wait: wait, context: current, host: cfg.Host}
+	})
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", current, err)
 	}
 	c := &Cluster{Client: cs, Namespace: ns, Host: cfg.Host, Context: current}
 	if _, err := cs.Discovery().ServerVersion(); err != nil {
+		var late *lateError
+		if errors.As(err, &late) {
+			return nil, late
+		}
 		return nil, fmt.Errorf("cannot reach the Kubernetes cluster of context %q at %s: is it running, and is this the right context? (kubectl cluster-info tells the same) (%w)", current, cfg.Host, err)
 	}
 	if err := c.checkNamespace(ctx); err != nil {
@@ -108,9 +129,65 @@ func (c *Cluster) explain(err error, verb, resource string) error {
 		return fmt.Errorf("not allowed to %s %s in namespace %q: ask your cluster's admin for a Role that grants it (check with 'kubectl auth can-i %s %s -n %s'): %w",
 			verb, resource, c.Namespace, verb, resource, c.Namespace, err)
 	}
+	var late *lateError
+	if errors.As(err, &late) {
+		return fmt.Errorf("%s %s in namespace %q: %w", verb, resource, c.Namespace, late)
+	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
 		return fmt.Errorf("%s %s in namespace %q: %w", verb, resource, c.Namespace, err)
 	}
 	return fmt.Errorf("%s %s in namespace %q: %w (is the cluster at %s still reachable?)", verb, resource, c.Namespace, err, c.Host)
+}
+
+// answerDeadline bounds each request's wait for the API server to start answering, but not
+// the answer itself: rest.Config's Timeout would also cut logs --follow. (Discovery's
+// ServerVersion takes no context; this bounds it too.)
+type answerDeadline struct {
+	next    http.RoundTripper
+	wait    time.Duration
+	context string // the kubeconfig context and the API server's URL, for the message
+	host    string
+}
+
+func (a answerDeadline) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	timer := time.AfterFunc(a.wait, cancel)
+	resp, err := a.next.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && req.Context().Err() == nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		cancel()
+		return nil, &lateError{context: a.context, host: a.host, wait: a.wait}
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends a response's request context once its body is done with.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// lateError is an API server that did not start answering a request within the wait.
+type lateError struct {
+	context, host string
+	wait          time.Duration
+}
+
+func (e *lateError) Error() string {
+	return fmt.Sprintf("the Kubernetes API server of context %q at %s did not answer within %s: is the cluster running and healthy? (kubectl cluster-info); on a slow link, allow it longer with %s=30s",
+		e.context, e.host, e.wait, docker.TimeoutEnv)
 }

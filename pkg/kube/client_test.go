@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // kubeconfig writes a kubeconfig with one context per server, the first current.
@@ -102,4 +107,108 @@ func TestConnectErrors(t *testing.T) {
 			t.Errorf("%+v", c)
 		}
 	})
+}
+
+const testWait = 200 * time.Millisecond
+
+// hungServer is an address that accepts connections and never answers, until the test ends.
+func hungServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		for len(conns) > 0 {
+			(<-conns).Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+// within fails the test unless f returns within a few times the wait.
+func within(t *testing.T, f func()) {
+	t.Helper()
+	start := time.Now()
+	f()
+	if took := time.Since(start); took > 10*testWait {
+		t.Errorf("took %s, want about %s", took, testWait)
+	}
+}
+
+// A cluster whose API server accepts the connection and never answers is named, with what
+// to do, once the wait is over.
+func TestConnectToHungCluster(t *testing.T) {
+	hung := hungServer(t)
+	t.Setenv("KUBECONFIG", kubeconfig(t, map[string]string{"hung": hung}, "hung"))
+	t.Setenv("HOME", t.TempDir())
+	want := `the Kubernetes API server of context "hung" at ` + hung + " did not answer within 200ms: is the cluster running and healthy? (kubectl cluster-info)"
+	within(t, func() {
+		_, err := Connect(context.Background(), ConnectOptions{Timeout: testWait})
+		if err == nil || err.Error() != want+"; on a slow link, allow it longer with RSCALE_ENGINE_TIMEOUT=30s" {
+			t.Errorf("a hung API server: %v, want %q", err, want)
+		}
+	})
+}
+
+// After connecting, a request the API server does not answer ends at the deadline, and a
+// log stream that has started runs past it.
+func TestRequestDeadlineNotStream(t *testing.T) {
+	api := apiServer(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/namespaces/default/pods":
+			<-r.Context().Done()
+		case "/api/v1/namespaces/default/pods/p/log":
+			fmt.Fprintln(w, "one")
+			w.(http.Flusher).Flush()
+			time.Sleep(2 * testWait)
+			fmt.Fprintln(w, "two")
+		default:
+			api.Config.Handler.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("KUBECONFIG", kubeconfig(t, map[string]string{"test": srv.URL}, "test"))
+	t.Setenv("HOME", t.TempDir())
+	c, err := Connect(context.Background(), ConnectOptions{Timeout: testWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, func() {
+		_, err := c.Client.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
+		err = c.explain(err, "list", "pods")
+		want := `list pods in namespace "default": the Kubernetes API server of context "test" at ` + srv.URL + " did not answer within 200ms"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a request the API server does not answer: %v, want %q", err, want)
+		}
+	})
+	rc, err := c.Client.CoreV1().Pods("default").GetLogs("p", &corev1.PodLogOptions{Follow: true}).Stream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || string(got) != "one\ntwo\n" {
+		t.Errorf("the log stream: %q, %v; want both lines", got, err)
+	}
+}
+
+func TestConnectTimeoutFromEnv(t *testing.T) {
+	t.Setenv("KUBECONFIG", kubeconfig(t, map[string]string{"test": apiServer(t).URL}, "test"))
+	t.Setenv("RSCALE_ENGINE_TIMEOUT", "soon")
+	if _, err := Connect(context.Background(), ConnectOptions{}); err == nil || !strings.Contains(err.Error(), `RSCALE_ENGINE_TIMEOUT="soon" is not a duration`) {
+		t.Errorf("a timeout that is no duration: %v", err)
+	}
 }
