@@ -23,7 +23,7 @@ import (
 // DefaultTimeout is how long rscale waits for an engine (the Docker engine or the Kubernetes
 // API server) to start answering one request: ample for a busy engine, short enough that a
 // hung one is reported instead of waited on forever. TimeoutEnv overrides it.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = 30 * time.Second
 
 // TimeoutEnv names the environment variable that sets the wait, a Go duration such as 30s,
 // for engines on a slow link. It is read by every engine, so it lives beside the Docker one.

@@ -12,6 +12,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 
+	"github.com/rscale/rscale/pkg/engine"
 	"github.com/rscale/rscale/pkg/haproxy"
 	"github.com/rscale/rscale/pkg/registry"
 	"github.com/rscale/rscale/pkg/stackname"
@@ -98,6 +99,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxReplicas < 1 {
 		return fmt.Errorf("--max-replicas %d: must be at least 1", o.MaxReplicas)
+	}
+	if o.MaxReplicas > engine.MaxReplicas {
+		return fmt.Errorf("--max-replicas %d: rscale runs at most %d replicas of a service", o.MaxReplicas, engine.MaxReplicas)
 	}
 	if o.Replicas > o.MaxReplicas {
 		return fmt.Errorf("--replicas %d is more than --max-replicas %d: raise --max-replicas so the proxy has room for every replica", o.Replicas, o.MaxReplicas)
