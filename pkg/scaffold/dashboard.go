@@ -9,6 +9,13 @@ const (
 	// that HAProxy, which knows why, answers a request that takes too long.
 	edgeMarginSeconds = 10
 
+	// drainSeconds is how long a stopping replica keeps serving after it fails the proxy's
+	// check (.rscale/entry.sh): two of HAProxy's check intervals (inter 2s in haproxy.cfg).
+	drainSeconds = 4
+	// stopMarginSeconds is what Swarm waits beyond the drain and the request in flight: the
+	// entry script's last second for httpuv to send the answer, and R's exit.
+	stopMarginSeconds = 5
+
 	// The dashboard's credentials live in SecretsDir, which the generated .rscale/.gitignore and
 	// .dockerignore keep out of git and of the image; the proxy reads them from a Swarm secret.
 	DashboardUser         = "rscale"

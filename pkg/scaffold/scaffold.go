@@ -42,6 +42,8 @@ type data struct {
 	RequestSeconds        int
 	QueueSeconds          int
 	EdgeSeconds           int                 // Traefik's limit: a request's longest wait in the queue and in R, and a margin
+	DrainSeconds          int                 // how long a stopping replica waits for the proxy to leave it out
+	StopSeconds           int                 // how long Swarm lets a stopping replica drain before it kills it
 	XRscale               stackfile.Extension // the stack file's x-rscale: block
 }
 
@@ -74,8 +76,10 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		AlivePath:             launcher.AlivePath,
 		RequestSeconds:        int(o.RequestTimeout / time.Second),
 		QueueSeconds:          int(o.QueueTimeout / time.Second),
+		DrainSeconds:          drainSeconds,
 	}
 	d.EdgeSeconds = d.RequestSeconds + d.QueueSeconds + edgeMarginSeconds
+	d.StopSeconds = drainSeconds + d.RequestSeconds + stopMarginSeconds
 	if d.Image == "" {
 		d.Image = stack + "/" + o.Service + ":latest"
 	}
@@ -120,6 +124,7 @@ func renderFiles(d data) ([]File, error) {
 		{".rscale/launch.R", "launch.R.tmpl"},
 		{".rscale/install.R", "install.R.tmpl"},
 		{".rscale/healthcheck.sh", "healthcheck.sh.tmpl"},
+		{".rscale/entry.sh", "entry.sh.tmpl"},
 		{d.StackFile, "stack.yml.tmpl"},
 	}
 	files := make([]File, 0, len(plan)+2)

@@ -31,20 +31,31 @@ if (!(health_path %in% served_paths(api))) {
 }
 
 # In a container, note when each request starts: the health check (.rscale/healthcheck.sh)
-# then tells a replica busy with a long request from a stuck one.
+# then tells a replica busy with a long request from a stuck one. Once the request is
+# answered, the note goes, so that a stopping replica (.rscale/entry.sh) ends as soon as
+# it is free. (After an error plumber skips this hook; entry.sh allows for that.)
 busy_file <- Sys.getenv("BUSY_FILE")
 if (nzchar(busy_file)) {
-  api <- plumber::pr_hook(api, "preroute", function(...) {
-    file.create(busy_file, showWarnings = FALSE)
-    invisible(NULL)
-  })
+  api <- plumber::pr_hooks(api, list(
+    preroute = function(...) {
+      file.create(busy_file, showWarnings = FALSE)
+      invisible(NULL)
+    },
+    postserialize = function(value, ...) {
+      unlink(busy_file)
+      value
+    }
+  ))
 }
 
 # The proxy's check: a file that httpuv serves from its own I/O thread, without R's main
 # loop, so it answers while R is busy with a long request (a check R had to answer would
 # eject a busy replica) and fails once R is gone. httpuv reads static paths from the app it
-# starts, which pr_run() builds: they are added to the server as soon as it runs.
-alive_file <- tempfile("rscale-alive-")
+# starts, which pr_run() builds: they are added to the server as soon as it runs. A stopping
+# replica's entry script removes ALIVE_FILE: the check then gets a 404, and the proxy sends
+# it no more requests.
+alive_file <- Sys.getenv("ALIVE_FILE")
+if (!nzchar(alive_file)) alive_file <- tempfile("rscale-alive-")
 writeLines("ok", alive_file)
 # Once R serves, hold READY_FIFO open for as long as R lives: the health check
 # (.rscale/healthcheck.sh) waits on opening it, which returns the moment R serves, instead
