@@ -6,14 +6,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,55 +92,60 @@ func stoppingLines(t *testing.T, p testenv.Project, since time.Time) int {
 	return strings.Count(logs, "rscale: stopping: this replica takes no new requests")
 }
 
-// proxyServers is HAProxy's view of the replicas (its statistics, published with --dashboard):
-// each slot with an address, its state and address.
-func proxyServers(t *testing.T, p testenv.Project) string {
+// proxySlots is which address each of HAProxy's server slots has, from its log ("replicaN
+// changed its IP from A to B"; a slot that loses its name goes to maintenance without one).
+// Two slots on one address would send one R process two requests at once.
+func proxySlots(t *testing.T, p testenv.Project) (slots map[string]string, duplicated bool) {
 	t.Helper()
-	password, err := os.ReadFile(filepath.Join(p.Dir, ".rscale", "secrets", "dashboard-password"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest("GET", "http://127.0.0.1:8404/;csv", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth("rscale", strings.TrimSpace(string(password)))
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(body), "# "))).ReadAll()
-	if err != nil || len(rows) == 0 {
-		return fmt.Sprintf("statistics: %v %s", err, body)
-	}
-	name, status, addr := slices.Index(rows[0], "svname"), slices.Index(rows[0], "status"), slices.Index(rows[0], "addr")
-	var out []string
-	for _, row := range rows[1:] {
-		if len(row) > addr && addr >= 0 && row[addr] != "" && strings.HasPrefix(row[name], "replica") {
-			out = append(out, row[name]+" "+row[status]+" "+row[addr])
+	logs := testenv.MustRscale(t, "logs", "proxy", "--dir", p.Dir).Stdout
+	slots = map[string]string{}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "WARNING") {
+			continue // HAProxy writes each such line twice, once with this prefix
+		}
+		if _, after, ok := strings.Cut(line, "model_server/"); ok {
+			f := strings.Fields(after)
+			switch {
+			case len(f) >= 8 && f[1] == "changed" && f[3] == "IP":
+				slots[f[0]] = f[7]
+			case strings.Contains(after, "is going DOWN for maintenance (No IP"):
+				delete(slots, f[0])
+			}
 		}
 	}
-	return strings.Join(out, ", ")
+	seen := map[string]bool{}
+	for _, ip := range slots {
+		duplicated = duplicated || seen[ip]
+		seen[ip] = true
+	}
+	return slots, duplicated
+}
+
+// checkSlots fails the test, before it sends requests, if HAProxy has two slots on one address.
+func checkSlots(t *testing.T, p testenv.Project) {
+	t.Helper()
+	slots, duplicated := proxySlots(t, p)
+	t.Logf("HAProxy's slots, from its log: %v", slots)
+	if duplicated {
+		t.Fatalf("HAProxy has two server slots on one replica's address (%v): it would send that R process two requests at once", slots)
+	}
 }
 
 func TestE2EDrainNoReplay(t *testing.T) {
 	c := testenv.NeedEngine(t)
-	p := testenv.NewProject(t, "sleep", "rscale-e2e-drain", "--replicas", "2", "--request-timeout", "60s", "--dashboard")
+	p := testenv.NewProject(t, "sleep", "rscale-e2e-drain", "--replicas", "2", "--request-timeout", "60s")
 	testenv.MustRscale(t, "deploy", p.Dir)
 	waitBothReplicas(t, p)
 	const length = 20 * time.Second
 
 	t.Run("scale down", func(t *testing.T) {
-		t.Logf("HAProxy's replicas: %s", proxyServers(t, p))
+		checkSlots(t, p)
 		since := time.Now()
 		wait := longRequests(p, "GET", "/sleep", length, "scale-1", "scale-2")
 		time.Sleep(3 * time.Second)
 		testenv.MustRscale(t, "scale", "model_server=1", "--dir", p.Dir)
 		t.Logf("scale returned %.2fs after the requests were sent", time.Since(since).Seconds())
 		checkServedOnce(t, p, since, length, wait())
-		t.Logf("HAProxy's replicas after: %s", proxyServers(t, p))
 		testenv.Rscale(t, "logs", "proxy", "--dir", p.Dir, "--since", sinceFlag(since))
 		if n := stoppingLines(t, p, since); n != 1 {
 			t.Errorf("%d replicas drained; want the one scaled away", n)
@@ -159,7 +158,7 @@ func TestE2EDrainNoReplay(t *testing.T) {
 		p.Edit(t, "plumber.R", "#* Answer at once", "#* Answer at once, as changed code")
 		// The image first, so that the update starts while both requests are young.
 		testenv.MustRscale(t, "build", p.Dir)
-		t.Logf("HAProxy's replicas: %s", proxyServers(t, p))
+		checkSlots(t, p)
 		since := time.Now()
 		wait := longRequests(p, "GET", "/sleep", length, "update-1", "update-2")
 		time.Sleep(2 * time.Second)
@@ -168,7 +167,6 @@ func TestE2EDrainNoReplay(t *testing.T) {
 		t.Logf("deploy returned %.2fs after the requests were sent", deployed.Seconds())
 		results := wait()
 		checkServedOnce(t, p, since, length, results)
-		t.Logf("HAProxy's replicas after: %s", proxyServers(t, p))
 		testenv.Rscale(t, "logs", "proxy", "--dir", p.Dir, "--since", sinceFlag(since))
 		if n := stoppingLines(t, p, since); n != 2 {
 			t.Errorf("%d replicas drained; want both old ones", n)
@@ -177,7 +175,7 @@ func TestE2EDrainNoReplay(t *testing.T) {
 
 	t.Run("killed replica", func(t *testing.T) {
 		waitBothReplicas(t, p)
-		t.Logf("HAProxy's replicas: %s", proxyServers(t, p))
+		checkSlots(t, p)
 		since := time.Now()
 		wait := longRequests(p, "POST", "/work", length, "kill-1")
 		// The replica serving it: its host name, which the API logs, is its container's ID.
