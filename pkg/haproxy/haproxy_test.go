@@ -169,3 +169,31 @@ func TestHAProxyAcceptsEveryRender(t *testing.T) {
 		})
 	}
 }
+
+// No request R may have begun is sent twice, whatever the engine (golden files are rewritten
+// with -update, so the rule is stated here too): HAProxy retries only connections that
+// failed, and gives each client connection one request, since on a kept-alive one it closes
+// without an answer when R dies, which makes clients such as curl send the request again.
+func TestNothingRBeganIsSentTwice(t *testing.T) {
+	for _, rc := range renderCases {
+		t.Run(rc.name, func(t *testing.T) {
+			var retryOn []string
+			httpclose := false
+			for _, line := range strings.Split(string(rc.render(t)), "\n") {
+				f := strings.Fields(line)
+				switch {
+				case len(f) > 0 && f[0] == "retry-on":
+					retryOn = append(retryOn, strings.Join(f[1:], " "))
+				case strings.Join(f, " ") == "option httpclose":
+					httpclose = true
+				}
+			}
+			if len(retryOn) != 1 || retryOn[0] != "conn-failure" {
+				t.Errorf("retry-on lines %q; want one, conn-failure", retryOn)
+			}
+			if !httpclose {
+				t.Error("no option httpclose: a request whose R died on a kept-alive connection is closed unanswered, and clients resend it")
+			}
+		})
+	}
+}
