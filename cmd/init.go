@@ -37,6 +37,7 @@ the R packages it uses and the R version it wants. It writes:
   .rscale/launch.R    starts the API on 0.0.0.0:$PORT with a health endpoint
   .rscale/install.R   installs the R packages while the image builds
   .rscale/healthcheck.sh  Docker's health check: answering, or busy but not stuck
+  .rscale/entry.sh        runs R, and on stop drains it: out of the proxy first, then the request it serves is answered
   .rscale/manifest.json   what init wrote (checksums) and the flags it was given
   rscale.yml          the stack: the API's replicas behind a reverse proxy
   haproxy.cfg         HAProxy: one request at a time per R process, the rest queued
