@@ -263,9 +263,12 @@ func (o *initOptions) takeTarget() error {
 	r, err := engine.Lookup(o.Target)
 	if err != nil {
 		if o.Target != "" {
-			return usageError{fmt.Errorf("unknown --target %q: choose %s", o.Target, strings.Join(engine.Names(), " or "))}
+			return usageError{fmt.Errorf("--target: %w", err)}
 		}
 		return err
+	}
+	if o.Dashboard && !r.Dashboard {
+		return usageError{fmt.Errorf("--dashboard: the proxy's dashboard cannot be deployed on %s yet (its users file is a secret rscale does not deliver there): leave out --dashboard", r.Name)}
 	}
 	o.Proxies, o.HAProxy = r.Proxies, r.HAProxy
 	return nil

@@ -65,7 +65,8 @@ var Registration = engine.Registration{
 			return e, nil
 		}
 	},
-	HAProxy: haproxy.Swarm,
+	HAProxy:   haproxy.Swarm,
+	Dashboard: true,
 }
 
 // State is the cluster the file holds.

@@ -31,6 +31,9 @@ type Registration struct {
 	Proxies []string
 	// HAProxy is how HAProxy reaches the API's replicas on this engine.
 	HAProxy haproxy.Network
+	// Dashboard says whether the proxy's dashboard (rscale init --dashboard), whose users file
+	// is a secret, can be deployed on this engine.
+	Dashboard bool
 }
 
 var (

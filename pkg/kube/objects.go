@@ -136,6 +136,13 @@ func Build(p *types.Project, stack string, o Options) (*Objects, error) {
 	if !ok {
 		return nil, fmt.Errorf("the stack file has no %q service: Kubernetes needs the HAProxy proxy; run 'rscale init --force --target kubernetes'", ProxyService)
 	}
+	if len(proxy.Secrets) > 0 {
+		var names []string
+		for _, s := range proxy.Secrets {
+			names = append(names, s.Source)
+		}
+		return nil, fmt.Errorf("the proxy has secrets (%s), which rscale does not deliver on Kubernetes yet (the dashboard's users file is one): run 'rscale init --force --target kubernetes' without --dashboard", strings.Join(names, ", "))
+	}
 	objs := &Objects{Stack: stack, Components: map[string]string{}}
 	var apis []string
 	for _, name := range p.ServiceNames() {

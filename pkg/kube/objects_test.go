@@ -57,7 +57,7 @@ func initProject(t *testing.T, name string, change func(*scaffold.Options)) (*ty
 // exampleProjects are the projects in testdata/projects, each with init's options for it.
 var exampleProjects = map[string]func(*scaffold.Options){
 	"description": nil,
-	"echo":        func(o *scaffold.Options) { o.Dashboard = true },
+	"echo":        nil, // its --dashboard case is Swarm's only: TestBuildRefusesTheDashboard
 	"mounted":     func(o *scaffold.Options) { o.Service = "users_api" },
 	"randomforest": func(o *scaffold.Options) {
 		o.CPUs, o.Memory, o.ProxyPort, o.Replicas = "1", "512M", 8080, 3
@@ -117,5 +117,15 @@ func TestBuildRefusesReplicasAnInt32CannotHold(t *testing.T) {
 				t.Errorf("%s: got %v, want an error containing %q", service, err, want)
 			}
 		}
+	}
+}
+
+// The dashboard's users file is a secret that rscale does not deliver on Kubernetes: a stack
+// file written for Swarm with one is refused, not deployed with a proxy that cannot start.
+func TestBuildRefusesTheDashboard(t *testing.T) {
+	p, name := initProject(t, "echo", func(o *scaffold.Options) { o.Dashboard = true })
+	_, err := Build(p, name, Options{})
+	if err == nil || !strings.Contains(err.Error(), "the proxy has secrets (dashboard_users)") || !strings.Contains(err.Error(), "without --dashboard") {
+		t.Errorf("got %v", err)
 	}
 }

@@ -39,10 +39,11 @@ func New(connect func(context.Context) (docker.API, error)) *Engine {
 
 // Registration is Docker Swarm as the commands know it.
 var Registration = engine.Registration{
-	Name:    "swarm",
-	Bind:    bind,
-	Proxies: nil,
-	HAProxy: haproxy.Swarm,
+	Name:      "swarm",
+	Bind:      bind,
+	Proxies:   nil,
+	HAProxy:   haproxy.Swarm,
+	Dashboard: true,
 }
 
 // bind adds deploy's Swarm-only flags, and makes an Engine on the Docker engine the docker
