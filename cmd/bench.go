@@ -2,12 +2,10 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -83,8 +81,8 @@ func runBench(ctx context.Context, env Env, o benchOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	// Ctrl-C (rscale's Main cancels ctx) ends the load early: what was measured is reported,
+	// and the command still ends as interrupted.
 	if lo.URL, err = o.targetURL(ctx, env); err != nil {
 		return err
 	}
@@ -94,6 +92,9 @@ func runBench(ctx context.Context, env Env, o benchOptions) error {
 	}
 	if err := o.writeReport(env.Out, r); err != nil {
 		return err
+	}
+	if r.Interrupted {
+		return fmt.Errorf("the load was stopped early: the report covers what was measured until then")
 	}
 	if r.Total.SuccessRatio < o.minSuccess {
 		return fmt.Errorf("%.1f%% of the requests succeeded, below --min-success %g", 100*r.Total.SuccessRatio, o.minSuccess)
@@ -217,9 +218,7 @@ func runLoad(ctx context.Context, s Streams, lo loadgen.Options) (*loadgen.Repor
 
 func (o *benchOptions) writeReport(w io.Writer, r *loadgen.Report) error {
 	if o.output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	}
 	return printReport(w, r)
 }

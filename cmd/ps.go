@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -70,9 +69,7 @@ func runPs(ctx context.Context, env Env, o psOptions) error {
 		if infos == nil {
 			infos = []engine.ServiceInfo{}
 		}
-		enc := json.NewEncoder(env.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
+		return writeJSON(env.Out, infos)
 	}
 	if len(infos) == 0 {
 		fmt.Fprintf(env.ErrOut, "stack %s is not deployed: run 'rscale deploy'\n", name)

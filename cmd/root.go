@@ -115,7 +115,7 @@ func RunContext(ctx context.Context, env Env, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
 	if err != nil && ctx.Err() != nil {
-		fmt.Fprintf(env.ErrOut, "Error: interrupted (%v). What was done stays done: run the same command again to go on, or 'rscale down' to remove the stack.\n", err)
+		fmt.Fprintf(env.ErrOut, "Error: interrupted (%v).%s\n", err, resumeHint(c.Name()))
 		return 130
 	}
 	// An unknown command is a usage error; cobra's error for it has no type to tell it by.
@@ -151,3 +151,14 @@ func argsAreUsage(c *cobra.Command) {
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// resumeHint tells, after a command that changes a stack was interrupted, how to go on.
+func resumeHint(command string) string {
+	switch command {
+	case "deploy", "scale":
+		return " What was done stays done: run the same command again to go on, or 'rscale down' to remove the stack."
+	case "down":
+		return " Run it again to remove the rest."
+	}
+	return ""
+}

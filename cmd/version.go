@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -87,9 +86,7 @@ func runVersion(ctx context.Context, env Env, o versionOptions) error {
 		r.ServerError = err.Error()
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(env.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(env.Out, r)
 	}
 	w := tabwriter.NewWriter(env.Out, 0, 4, 1, ' ', 0)
 	fmt.Fprintf(w, "Client: rscale\n Version:\t%s\n Commit:\t%s\n Go version:\t%s\n OS/Arch:\t%s/%s\n",
