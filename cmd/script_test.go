@@ -20,6 +20,7 @@ import (
 
 	"github.com/rscale/rscale/internal/fakeengine"
 	"github.com/rscale/rscale/internal/harness/kubernetes"
+	"github.com/rscale/rscale/internal/testtool"
 	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/docker/dockertest"
 	"github.com/rscale/rscale/pkg/engine"
@@ -150,16 +151,7 @@ func hungSocket(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	l, err := net.Listen("unix", ts.MkAbs(args[0]))
 	ts.Check(err)
-	ts.Defer(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			time.AfterFunc(10*time.Second, func() { c.Close() })
-		}
-	}()
+	ts.Defer(testtool.Hang(l, 10*time.Second))
 }
 
 // onDockertest puts the Swarm engine on the fake Docker engine RSCALE_FAKE_ENGINE names

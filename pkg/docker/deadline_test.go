@@ -13,36 +13,10 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/rscale/rscale/internal/testtool"
 )
 
 const testWait = 200 * time.Millisecond
-
-// hungSocket is a unix socket that accepts connections and never answers, until the test ends.
-func hungSocket(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "hung.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns := make(chan net.Conn, 16)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns <- c
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		for len(conns) > 0 {
-			(<-conns).Close()
-		}
-	})
-	return path
-}
 
 // engineOn serves handler on a unix socket as a Docker engine that answers the Ping, and
 // returns the endpoint for it.
@@ -80,7 +54,7 @@ func within(t *testing.T, f func()) {
 // An engine that accepts the connection and never answers is named, with what to do, once
 // the wait is over.
 func TestConnectToHungEngine(t *testing.T) {
-	sock := hungSocket(t)
+	sock := testtool.HungServer(t, "unix", filepath.Join(t.TempDir(), "hung.sock"))
 	t.Setenv("DOCKER_CONTEXT", "")
 	t.Setenv("DOCKER_HOST", "unix://"+sock)
 	ep, err := ResolveEndpoint("")
@@ -109,7 +83,7 @@ func TestConnectToHungEngine(t *testing.T) {
 
 // The caller's own end is not reported as the engine's fault.
 func TestConnectCancelledIsNotLate(t *testing.T) {
-	sock := hungSocket(t)
+	sock := testtool.HungServer(t, "unix", filepath.Join(t.TempDir(), "hung.sock"))
 	ep := Endpoint{Context: DefaultContext, Host: "unix://" + sock, opts: []client.Opt{client.WithHost("unix://" + sock)}}
 	ctx, cancel := context.WithTimeout(context.Background(), testWait/2)
 	defer cancel()

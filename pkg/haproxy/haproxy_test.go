@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rscale/rscale/internal/golden"
+	"github.com/rscale/rscale/internal/testtool"
 )
 
 // renderCase is one config rendered for one engine's network; its golden file is
@@ -129,22 +130,9 @@ func TestFitsSaysWhatDiffers(t *testing.T) {
 	}
 }
 
-// need finds a tool a test depends on. CI installs them all, so there a missing tool fails the test.
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/run should have installed it", tool)
-		}
-		t.Skipf("%s is not installed", tool)
-	}
-	return path
-}
-
 // HAProxy itself accepts every engine's config, with the environment each engine gives it.
 func TestHAProxyAcceptsEveryRender(t *testing.T) {
-	haproxy := need(t, "haproxy")
+	haproxy := testtool.Need(t, "haproxy")
 	for _, rc := range renderCases {
 		t.Run(rc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/internal/testtool"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -111,32 +112,6 @@ func TestConnectErrors(t *testing.T) {
 
 const testWait = 200 * time.Millisecond
 
-// hungServer is an address that accepts connections and never answers, until the test ends.
-func hungServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns := make(chan net.Conn, 16)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns <- c
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		for len(conns) > 0 {
-			(<-conns).Close()
-		}
-	})
-	return "http://" + l.Addr().String()
-}
-
 // within fails the test unless f returns within a few times the wait.
 func within(t *testing.T, f func()) {
 	t.Helper()
@@ -150,7 +125,7 @@ func within(t *testing.T, f func()) {
 // A cluster whose API server accepts the connection and never answers is named, with what
 // to do, once the wait is over.
 func TestConnectToHungCluster(t *testing.T) {
-	hung := hungServer(t)
+	hung := "http://" + testtool.HungServer(t, "tcp", "127.0.0.1:0")
 	t.Setenv("KUBECONFIG", kubeconfig(t, map[string]string{"hung": hung}, "hung"))
 	t.Setenv("HOME", t.TempDir())
 	want := `the Kubernetes API server of context "hung" at ` + hung + " did not answer within 200ms: is the cluster running and healthy? (kubectl cluster-info)"

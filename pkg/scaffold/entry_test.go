@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/internal/testtool"
 	"github.com/rscale/rscale/pkg/launcher"
 )
 
@@ -44,7 +45,7 @@ type entryRun struct {
 // to the environment (REQUEST, REQUEST_TIMEOUT, PORT).
 func startEntry(t *testing.T, drain int, env ...string) *entryRun {
 	t.Helper()
-	need(t, "curl")
+	testtool.Need(t, "curl")
 	dir := t.TempDir()
 	out, err := render("entry.sh.tmpl", data{Options: DefaultOptions(), Version: "test", AlivePath: "/__rscale/alive", DrainSeconds: drain})
 	if err != nil {
@@ -212,8 +213,8 @@ func TestEntryPassesOnRExitStatus(t *testing.T) {
 // is told to stop is answered, the proxy's check fails at once, and R's note of the request
 // goes once it is answered.
 func TestEntryDrainsRealR(t *testing.T) {
-	rscript := need(t, "Rscript")
-	need(t, "curl")
+	rscript := testtool.Need(t, "Rscript")
+	testtool.Need(t, "curl")
 	dir := initAPI(t, "#* @get /slow\nfunction() { Sys.sleep(3); 'done' }\n\n#* @get /fail\nfunction() stop('no')\n\n#* @get /x\nfunction() 1\n")
 	port := freePort(t)
 	busy := filepath.Join(dir, "busy")

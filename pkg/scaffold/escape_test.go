@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rscale/rscale/internal/testtool"
 	"github.com/rscale/rscale/pkg/launcher"
 )
 
@@ -90,7 +91,7 @@ func TestValidateHealthPath(t *testing.T) {
 // The launcher R runs parses whatever the health path holds, even one the options' checks
 // would refuse: its escaping does not rely on them.
 func TestLauncherWithANastyHealthPathParses(t *testing.T) {
-	rscript := need(t, "Rscript")
+	rscript := testtool.Need(t, "Rscript")
 	dir := t.TempDir()
 	for i, path := range nastyStrings {
 		o := DefaultOptions()
@@ -134,7 +135,7 @@ func codePoints(s string) string {
 // runR runs script in Rscript and returns what it prints.
 func runR(t *testing.T, script string) string {
 	t.Helper()
-	rscript := need(t, "Rscript")
+	rscript := testtool.Need(t, "Rscript")
 	file := filepath.Join(t.TempDir(), "script.R")
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rscale/rscale/internal/golden"
+	"github.com/rscale/rscale/internal/testtool"
 	"github.com/rscale/rscale/pkg/project"
 )
 
@@ -102,22 +103,9 @@ func writeCase(t *testing.T, c goldenCase) string {
 	return dir
 }
 
-// need finds a tool a test depends on. CI installs them all, so there a missing tool fails the test.
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	path, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed; .ci/run should have installed it", tool)
-		}
-		t.Skipf("%s is not installed", tool)
-	}
-	return path
-}
-
 // The docker CLI validates a stack file against its own schema, without a swarm.
 func TestStackFileAcceptedByDockerStack(t *testing.T) {
-	docker := need(t, "docker")
+	docker := testtool.Need(t, "docker")
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeCase(t, c)
@@ -131,7 +119,7 @@ func TestStackFileAcceptedByDockerStack(t *testing.T) {
 }
 
 func TestHAProxyConfigIsValid(t *testing.T) {
-	haproxy := need(t, "haproxy")
+	haproxy := testtool.Need(t, "haproxy")
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeCase(t, c)

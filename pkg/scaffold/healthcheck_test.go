@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rscale/rscale/internal/testtool"
 )
 
 // healthScript renders the generated health check into a folder and returns a runner for it,
@@ -19,7 +21,7 @@ import (
 // stands in for R.
 func healthScript(t *testing.T, port int, pause string) (check func() (time.Duration, error), ready string) {
 	t.Helper()
-	need(t, "curl")
+	testtool.Need(t, "curl")
 	dir := t.TempDir()
 	out, err := render("healthcheck.sh.tmpl", data{Options: DefaultOptions(), Version: "test"})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rscale/rscale/internal/testtool"
 	"github.com/rscale/rscale/pkg/launcher"
 	"github.com/rscale/rscale/pkg/plumber"
 )
@@ -59,7 +60,7 @@ func launch(t *testing.T, dir string, env ...string) string {
 // launchProcess is launch, and returns the R process too.
 func launchProcess(t *testing.T, dir string, env ...string) (string, *os.Process) {
 	t.Helper()
-	rscript := need(t, "Rscript")
+	rscript := testtool.Need(t, "Rscript")
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, rscript, "--vanilla", filepath.Join(dir, ".rscale", "launch.R"))
@@ -135,7 +136,7 @@ func TestLauncherKeepsTheAPIsOwnHealthEndpoint(t *testing.T) {
 // The generated health check passes while R answers, and while R is busy with a request
 // younger than REQUEST_TIMEOUT; it fails for a request older than that, and for a dead R.
 func TestHealthCheckTellsBusyFromStuck(t *testing.T) {
-	need(t, "curl")
+	testtool.Need(t, "curl")
 	dir := initAPI(t, "#* @get /slow\nfunction() { Sys.sleep(8); 'done' }\n")
 	busy, ready := filepath.Join(dir, "busy"), filepath.Join(dir, "ready")
 	base := launch(t, dir, "BUSY_FILE="+busy, "READY_FIFO="+ready)
@@ -247,7 +248,7 @@ func TestAlivePathAnswersWhileRIsBusy(t *testing.T) {
 // The endpoints rscale reads from the R files must be the ones plumber really serves, or the
 // proxy's routing rule would miss some: ask plumber for its routes and compare.
 func TestParsedEndpointsMatchWhatPlumberServes(t *testing.T) {
-	rscript := need(t, "Rscript")
+	rscript := testtool.Need(t, "Rscript")
 	lister := `
 api <- plumber::plumb(dir = ".")
 walk <- function(router, prefix = "") {
