@@ -6,7 +6,6 @@ package e2e
 // breaks it would never start. They skip under -short, and without root outside CI.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,17 +52,7 @@ func newKubeProject(t *testing.T, fixture, stack string, initArgs ...string) kub
 
 func (p kubeProject) edit(t *testing.T, file, old, replacement string) {
 	t.Helper()
-	path := filepath.Join(p.dir, file)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(data, []byte(old)) {
-		t.Fatalf("%s has no %q", file, old)
-	}
-	if err := os.WriteFile(path, bytes.Replace(data, []byte(old), []byte(replacement), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Project{Dir: p.dir}.Edit(t, file, old, replacement)
 }
 
 // rscale runs a command on the project's namespace, pushing through the harness's registry.

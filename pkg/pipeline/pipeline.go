@@ -95,15 +95,9 @@ type Result struct {
 // plan and, unless detached, waits until every replica is ready; a new version that never
 // becomes ready is rolled back, and reported as a *RolledBackError.
 func (p *Pipeline) Deploy(ctx context.Context, s *stack.Stack, o DeployOptions) (*Result, error) {
-	if err := stack.CheckImages(s.Project); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.File, err)
-	}
-	if err := checkReplicas(s); err != nil {
-		return nil, err
-	}
-	plan, err := p.engine.Plan(s, nil)
+	plan, err := p.planFile(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.File, err)
+		return nil, err
 	}
 	reg := o.Registry
 	if reg == "" {
@@ -125,6 +119,7 @@ func (p *Pipeline) Deploy(ctx context.Context, s *stack.Stack, o DeployOptions) 
 	if err != nil {
 		return nil, err
 	}
+	// The file was checked above: only the images differ now.
 	if plan, err = p.engine.Plan(s, refs); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
 	}
@@ -157,6 +152,22 @@ func (p *Pipeline) Deploy(ctx context.Context, s *stack.Stack, o DeployOptions) 
 		return nil, err
 	}
 	return r, nil
+}
+
+// planFile checks the stack file (its images, its replicas) and has the engine plan it as
+// the file gives it; what is wrong names the file.
+func (p *Pipeline) planFile(s *stack.Stack) (engine.Plan, error) {
+	if err := stack.CheckImages(s.Project); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	if err := checkReplicas(s); err != nil {
+		return nil, err
+	}
+	plan, err := p.engine.Plan(s, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	return plan, nil
 }
 
 // images builds the services built names and, with a registry, pushes them and the file's
@@ -410,15 +421,9 @@ func (p *Pipeline) DryRun(s *stack.Stack, format string) ([]byte, error) {
 	if !ok {
 		return nil, ErrNoRender
 	}
-	if err := stack.CheckImages(s.Project); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.File, err)
-	}
-	if err := checkReplicas(s); err != nil {
-		return nil, err
-	}
-	plan, err := p.engine.Plan(s, nil)
+	plan, err := p.planFile(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.File, err)
+		return nil, err
 	}
 	return r.Render(plan, format)
 }

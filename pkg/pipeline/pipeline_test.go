@@ -31,6 +31,7 @@ type scripted struct {
 	noPrevious bool
 	calls      []string
 	pacing     engine.Pacing
+	planErr    error // what Plan says of the file
 }
 
 type scriptedPlan struct{ services []string }
@@ -51,6 +52,9 @@ func (e *scripted) record(format string, args ...any) {
 }
 
 func (e *scripted) Plan(s *stack.Stack, images map[string]string) (engine.Plan, error) {
+	if e.planErr != nil {
+		return nil, e.planErr
+	}
 	var names []string
 	for name := range e.replicas {
 		names = append(names, name)
@@ -394,5 +398,19 @@ func TestDeployTakesReplicasWithinTheBounds(t *testing.T) {
 		if _, err := New(newScripted("model_server"), Options{Interval: time.Millisecond}).Deploy(context.Background(), s, DeployOptions{Timeout: time.Minute}); err != nil {
 			t.Errorf("%v: %v", s.Project.ServiceNames(), err)
 		}
+	}
+}
+
+// Whatever the engine, what it finds wrong in the file is named with the file, once, and
+// nothing is applied.
+func TestAPlanErrorNamesTheFileOnce(t *testing.T) {
+	e := newScripted("model_server")
+	e.planErr = errors.New("service model_server: network_mode \"host\" is not available")
+	_, _, err := deployOn(t, e, time.Minute)
+	if err == nil || err.Error() != "rscale.yml: "+e.planErr.Error() {
+		t.Errorf("got %v, want the file named once before the engine's words", err)
+	}
+	if e.revision != 0 {
+		t.Errorf("applied %d times", e.revision)
 	}
 }

@@ -42,7 +42,7 @@ func (p *Plan) Services() []string {
 func (e *Engine) Plan(s *stack.Stack, images map[string]string) (engine.Plan, error) {
 	spec, err := Convert(s.Project, s.Name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.File, err)
+		return nil, err // the pipeline names the file, for every engine
 	}
 	pinImages(spec, s.Name, images)
 	return &Plan{Name: s.Name, Spec: spec}, nil
