@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/rscale/rscale/pkg/docker"
 	"github.com/rscale/rscale/pkg/engine"
@@ -82,6 +83,9 @@ func (e *Engine) Remove(ctx context.Context, namespace string, o engine.RemoveOp
 	return true, nil
 }
 
+// pollInterval is how often Remove looks whether the replicas have stopped.
+const pollInterval = 500 * time.Millisecond
+
 // waitTasksStopped waits until no task of the removed services holds a container: Swarm
 // keeps the stopped tasks listed a while longer, which does not matter. The tasks are
 // listed unfiltered: the engine refuses a filter naming a service that no longer exists.
@@ -92,24 +96,24 @@ func waitTasksStopped(ctx context.Context, api docker.API, services []swarm.Serv
 	for _, s := range services {
 		removed[s.ID] = true
 	}
-	for {
+	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		tasks, err := api.TaskList(ctx, swarm.TaskListOptions{})
 		var nodes []swarm.Node
 		if err == nil {
 			nodes, err = listNodes(ctx, api)
 		}
-		if err == nil && allStopped(tasks, removed, downNodes(nodes)) {
-			if unreachable := onDownNodes(tasks, removed, nodes); len(unreachable) > 0 {
-				fmt.Fprintf(out, "replicas on down node(s) %s: Swarm stops them once it reaches the node(s) again\n", strings.Join(unreachable, ", "))
-			}
-			return nil
+		if err != nil || !allStopped(tasks, removed, downNodes(nodes)) {
+			return false, nil // an engine busy removing may fail a list: look again
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the replicas of stack %s are still stopping: run 'rscale down' again in a moment", services[0].Spec.Labels[LabelNamespace])
-		case <-time.After(500 * time.Millisecond):
+		if unreachable := onDownNodes(tasks, removed, nodes); len(unreachable) > 0 {
+			fmt.Fprintf(out, "replicas on down node(s) %s: Swarm stops them once it reaches the node(s) again\n", strings.Join(unreachable, ", "))
 		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the replicas of stack %s are still stopping: run 'rscale down' again in a moment", services[0].Spec.Labels[LabelNamespace])
 	}
+	return nil
 }
 
 func allStopped(tasks []swarm.Task, of, down map[string]bool) bool {
@@ -142,15 +146,10 @@ func onDownNodes(tasks []swarm.Task, of map[string]bool, nodes []swarm.Node) []s
 
 // removeNetwork retries while the engine still counts a stopped container on the network.
 func removeNetwork(ctx context.Context, api docker.API, id string) error {
-	for {
-		err := api.NetworkRemove(ctx, id)
-		if err == nil || !strings.Contains(err.Error(), "active endpoints") {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	var err error
+	_ = wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
+		err = api.NetworkRemove(ctx, id)
+		return err == nil || !strings.Contains(err.Error(), "active endpoints"), nil
+	})
+	return err
 }
