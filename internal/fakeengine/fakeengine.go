@@ -361,8 +361,8 @@ func (e *Engine) Resolve(ctx context.Context, stackName string, services []strin
 	return out, nil
 }
 
-// SetReplicas sets a service's replicas.
-func (e *Engine) SetReplicas(ctx context.Context, stackName, service string, n uint64) error {
+// SetReplicas sets a service's replicas (the target of a ramp is not kept).
+func (e *Engine) SetReplicas(ctx context.Context, stackName, service string, n, _ uint64) error {
 	have, err := e.deployed(stackName)
 	if err != nil {
 		return err

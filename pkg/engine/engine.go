@@ -43,8 +43,11 @@ type Engine interface {
 	// without the stack's prefix), before anything changes; ErrNotDeployed when the stack is
 	// not deployed, and an error naming the services it has for one it does not have.
 	Resolve(ctx context.Context, stack string, services []string) ([]Change, error)
-	// SetReplicas sets the replicas of a deployed service of the stack (its short name).
-	SetReplicas(ctx context.Context, stack, service string, n uint64) error
+	// SetReplicas asks for n replicas of a deployed service of the stack (its short name), on
+	// the way to target (n < target while a Pacing adds replicas a few at a time). The engine
+	// keeps target with the service, so that a deploy rerun after an interrupted ramp adds
+	// the rest instead of calling n replicas done.
+	SetReplicas(ctx context.Context, stack, service string, n, target uint64) error
 	// Services describes the deployed stack's services, as `rscale ps` shows them; none when
 	// it is not deployed.
 	Services(ctx context.Context, stack string) ([]ServiceInfo, error)

@@ -431,7 +431,7 @@ func TestScaleThroughTheScaleSubresource(t *testing.T) {
 func TestSetReplicasRefusesWhatAnInt32CannotHold(t *testing.T) {
 	c, cs := fakeCluster(deployment("s-model-server", "rf:1", "1"))
 	asked := scaleReactors(cs)
-	err := NewFor(c, nil).SetReplicas(context.Background(), "s", "model_server", 3000000000)
+	err := NewFor(c, nil).SetReplicas(context.Background(), "s", "model_server", 3000000000, 3000000000)
 	if err == nil || !strings.Contains(err.Error(), "3000000000 replicas of model_server: a Kubernetes Deployment holds at most 2147483647") {
 		t.Errorf("got %v", err)
 	}

@@ -176,8 +176,9 @@ func (e *Engine) Resolve(ctx context.Context, stack string, services []string) (
 	return out, nil
 }
 
-// SetReplicas sets a Deployment's replicas through the scale subresource.
-func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n uint64) error {
+// SetReplicas sets a Deployment's replicas through the scale subresource. Kubernetes starts
+// them at its own pace (it is no engine.Pacer), so n is always the target.
+func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n, _ uint64) error {
 	// A Deployment's scale is an int32: a larger count would wrap to another one.
 	if n > math.MaxInt32 {
 		return fmt.Errorf("%d replicas of %s: a Kubernetes Deployment holds at most %d; give fewer", n, service, math.MaxInt32)

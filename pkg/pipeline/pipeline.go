@@ -363,7 +363,7 @@ func (p *Pipeline) wait(ctx context.Context, stackName string, targets []engine.
 			}
 			if pacing != nil && target > uint64(s.Desired) && !s.Updating {
 				if n, ok := pacing.Next(s, target); ok {
-					if err := p.engine.SetReplicas(ctx, stackName, s.Service, n); err != nil {
+					if err := p.engine.SetReplicas(ctx, stackName, s.Service, n, target); err != nil {
 						return false, err
 					}
 				}
@@ -380,8 +380,36 @@ func (p *Pipeline) wait(ctx context.Context, stackName string, targets []engine.
 			return &NotReadyError{Timeout: timeout, Statuses: last}
 		}
 	}
+	if err != nil && ctx.Err() != nil {
+		return interrupted(ctx.Err(), last, want)
+	}
 	return err
 }
+
+// interrupted says what an interrupted wait leaves: each service not yet at its target, with
+// the replicas it had ready.
+func interrupted(cause error, last []engine.Status, want map[string]uint64) error {
+	var left []string
+	for _, s := range last {
+		if !s.Done || want[s.Service] > uint64(s.Desired) {
+			left = append(left, fmt.Sprintf("%s had %d of %d replicas ready", s.Service, s.Ready, want[s.Service]))
+		}
+	}
+	if len(left) == 0 {
+		return cause
+	}
+	return &InterruptedError{Left: left, Cause: cause}
+}
+
+// InterruptedError: the wait was interrupted (Cause, the context's error) with services not
+// yet at their target (Left, such as "model_server had 1 of 3 replicas ready").
+type InterruptedError struct {
+	Left  []string
+	Cause error
+}
+
+func (e *InterruptedError) Error() string { return strings.Join(e.Left, ", ") }
+func (e *InterruptedError) Unwrap() error { return e.Cause }
 
 // BuildOptions tune Build.
 type BuildOptions struct {

@@ -111,10 +111,10 @@ func (e *scripted) Resolve(ctx context.Context, stackName string, services []str
 	return out, nil
 }
 
-func (e *scripted) SetReplicas(ctx context.Context, stackName, service string, n uint64) error {
+func (e *scripted) SetReplicas(ctx context.Context, stackName, service string, n, target uint64) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.record("set %s %d", service, n)
+	e.record("set %s %d of %d", service, n, target)
 	e.replicas[service] = n
 	return nil
 }
@@ -207,8 +207,21 @@ func TestDeployPacesUntilTheTargetNotOnlyUntilDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Done at 1/1 is not the end: the pipeline goes on to 4, one more at a time.
-	if got := strings.Join(e.calls, ", "); got != "set model_server 2, set model_server 3, set model_server 4" {
+	if got := strings.Join(e.calls, ", "); got != "set model_server 2 of 4, set model_server 3 of 4, set model_server 4 of 4" {
 		t.Errorf("replicas asked for: %s", got)
+	}
+}
+
+// Interrupted, the wait says what it leaves, and is still known as interrupted.
+func TestAnInterruptedWaitSaysWhatIsLeft(t *testing.T) {
+	e := newScripted("model_server")
+	e.never["model_server"] = true
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	p := New(e, Options{Sink: &progress.Recorder{}, Interval: time.Millisecond})
+	_, err := p.Deploy(ctx, testStack(), DeployOptions{Timeout: time.Minute})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "model_server had 0 of 4 replicas ready") {
+		t.Fatalf("got %v, want context.Canceled saying model_server had 0 of 4 ready", err)
 	}
 }
 

@@ -89,7 +89,7 @@ func (p *Pipeline) Scale(ctx context.Context, stackName string, targets []ScaleT
 		if pacing != nil {
 			n = pacing.First(found[i].Replicas, t.Replicas)
 		}
-		if err := p.engine.SetReplicas(ctx, stackName, found[i].Service, n); err != nil {
+		if err := p.engine.SetReplicas(ctx, stackName, found[i].Service, n, t.Replicas); err != nil {
 			return err
 		}
 		waits[i] = engine.Change{Service: found[i].Service, Action: "updated", Replicas: t.Replicas}

@@ -34,6 +34,11 @@ const LabelSpecHash = "io.rscale.spec-hash"
 // the file keeps asking for that number, a redeploy keeps the count 'rscale scale' set.
 const LabelFileReplicas = "io.rscale.file-replicas"
 
+// LabelReplicasTarget records the replicas a deploy or scale is on its way to while Swarm is
+// given them a few at a time: a deploy rerun after an interruption (Ctrl-C, a lost
+// connection) finds fewer and adds the rest, rather than calling the stack unchanged.
+const LabelReplicasTarget = "io.rscale.replicas-target"
+
 // Apply makes the swarm hold the plan: networks, configs, secrets, then services.
 func (e *Engine) Apply(ctx context.Context, p engine.Plan, o engine.ApplyOptions) ([]engine.Change, error) {
 	plan, err := planOf(p)
@@ -112,7 +117,7 @@ func applyService(ctx context.Context, api docker.API, s swarm.ServiceSpec, exis
 		}
 		return engine.Change{Action: "created", Revision: hash, Replicas: target}, nil
 	case current.Spec.Labels[LabelSpecHash] == hash:
-		return engine.Change{Action: "unchanged", Revision: hash, Replicas: currentReplicas(current)}, nil
+		return unchanged(current, hash, out), nil
 	}
 	if kept, n := keepScaledReplicas(&s, current); kept {
 		fmt.Fprintf(out, "service %s keeps its %d replicas from 'rscale scale' (change replicas: in the stack file to set another number)\n", s.Name, n)
@@ -122,6 +127,18 @@ func applyService(ctx context.Context, api docker.API, s swarm.ServiceSpec, exis
 		return engine.Change{}, fmt.Errorf("updating service %s: %w", s.Name, err)
 	}
 	return engine.Change{Action: "updated", Revision: hash, Replicas: target}, nil
+}
+
+// unchanged is the Change of a service that already carries the plan's spec: nothing to
+// update, unless an interrupted ramp left it short of its target, which the wait then adds.
+func unchanged(current swarm.Service, hash string, out io.Writer) engine.Change {
+	have := currentReplicas(current)
+	target, err := strconv.ParseUint(current.Spec.Labels[LabelReplicasTarget], 10, 64)
+	if err != nil || target <= have || current.Spec.Mode.Replicated == nil {
+		return engine.Change{Action: "unchanged", Revision: hash, Replicas: have}
+	}
+	fmt.Fprintf(out, "service %s has %d of the %d replicas an interrupted deploy or scale was adding: adding the rest\n", current.Spec.Name, have, target)
+	return engine.Change{Action: "resumed", Revision: hash, Replicas: target}
 }
 
 // prune removes the services of existing that the stack file no longer has (not in wanted).
@@ -327,6 +344,7 @@ func startReplicas(s *swarm.ServiceSpec, current uint64, pacing engine.Pacing) u
 		return 0
 	}
 	wanted := *r.Replicas
+	s.Labels = withLabel(s.Labels, LabelReplicasTarget, strconv.FormatUint(wanted, 10))
 	if pacing == nil {
 		return wanted
 	}

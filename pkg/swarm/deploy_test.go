@@ -229,7 +229,7 @@ func TestResolveFindsEveryServiceFirst(t *testing.T) {
 		t.Errorf("resolved %+v, want %+v", changes, want)
 	}
 	f.Calls = nil
-	if err := e.SetReplicas(ctx, "demo", "model_server", 6); err != nil {
+	if err := e.SetReplicas(ctx, "demo", "model_server", 6, 6); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"update demo_model_server to 6"}; !reflect.DeepEqual(f.Calls, want) {
@@ -250,7 +250,7 @@ func TestScaleRefusesAGlobalService(t *testing.T) {
 	if _, err := e.Resolve(ctx, "demo", []string{"model_server"}); err == nil || !strings.Contains(err.Error(), "global mode") {
 		t.Errorf("Resolve: %v", err)
 	}
-	if err := e.SetReplicas(ctx, "demo", "model_server", 2); err == nil || !strings.Contains(err.Error(), "global mode") {
+	if err := e.SetReplicas(ctx, "demo", "model_server", 2, 2); err == nil || !strings.Contains(err.Error(), "global mode") {
 		t.Errorf("SetReplicas: %v", err)
 	}
 }
@@ -400,7 +400,7 @@ func TestRedeployKeepsTheReplicasScaleSet(t *testing.T) {
 	f := dockertest.New()
 	e := onFake(f)
 	deployed(t, f, "api:1")
-	if err := e.SetReplicas(ctx, "demo", "model_server", 10); err != nil {
+	if err := e.SetReplicas(ctx, "demo", "model_server", 10, 10); err != nil {
 		t.Fatal(err)
 	}
 	replicasNow := func() uint64 {
@@ -484,7 +484,7 @@ func rampUp(t *testing.T, e *Engine, c engine.Change, pacing engine.Pacing) {
 			return
 		}
 		if n, ok := pacing.Next(statuses[0], c.Replicas); ok {
-			if err := e.SetReplicas(context.Background(), "demo", c.Service, n); err != nil {
+			if err := e.SetReplicas(context.Background(), "demo", c.Service, n, c.Replicas); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -518,12 +518,48 @@ func TestDeployAndScaleAddReplicasInBatches(t *testing.T) {
 	}
 	f.Calls = nil
 	ramp := &Ramp{Window: 4}
-	if err := e.SetReplicas(ctx, "demo", "model_server", ramp.First(resolved[0].Replicas, 10)); err != nil {
+	if err := e.SetReplicas(ctx, "demo", "model_server", ramp.First(resolved[0].Replicas, 10), 10); err != nil {
 		t.Fatal(err)
 	}
 	rampUp(t, e, engine.Change{Service: "model_server", Replicas: 10}, ramp)
 	if want := []string{"update demo_model_server to 7", "update demo_model_server to 10"}; !reflect.DeepEqual(f.Calls, want) {
 		t.Errorf("scaling 3 → 10 four at a time: %v, want %v", f.Calls, want)
+	}
+}
+
+// A deploy interrupted while it added replicas leaves fewer than the file asks: a rerun of the
+// same file adds the rest, where it would have called the service unchanged. A count set
+// on purpose ('rscale scale') is no interrupted ramp: the rerun keeps it.
+func TestRerunFinishesAnInterruptedRamp(t *testing.T) {
+	ctx := context.Background()
+	f := dockertest.New()
+	f.Converge = true
+	e := onFake(f)
+	if _, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{Pacing: &Ramp{Window: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupted here, with 1 of 3 replicas asked for.
+	changes, err := e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{Pacing: &Ramp{Window: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changes[0].Action != "resumed" || changes[0].Replicas != 3 {
+		t.Fatalf("rerun after an interrupted ramp: %+v, want resumed on the way to 3", changes[0])
+	}
+	rampUp(t, e, changes[0], &Ramp{Window: 1})
+	if svc, _, _ := f.ServiceInspectWithRaw(ctx, "demo_model_server", swarm.ServiceInspectOptions{}); *svc.Spec.Mode.Replicated.Replicas != 3 {
+		t.Errorf("after the resumed ramp: %d replicas, want 3", *svc.Spec.Mode.Replicated.Replicas)
+	}
+
+	if err := e.SetReplicas(ctx, "demo", "model_server", 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	changes, err = e.Apply(ctx, testPlan("api:1", "x"), engine.ApplyOptions{Pacing: &Ramp{Window: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changes[0].Action != "unchanged" || changes[0].Replicas != 1 {
+		t.Errorf("rerun after 'rscale scale model_server=1': %+v, want unchanged with 1", changes[0])
 	}
 }
 

@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -61,8 +62,9 @@ func (e *Engine) Resolve(ctx context.Context, stack string, services []string) (
 	return changes, nil
 }
 
-// SetReplicas asks Swarm for n replicas of the stack's service (its short name).
-func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n uint64) error {
+// SetReplicas asks Swarm for n replicas of the stack's service (its short name), and labels
+// it with target, the count a ramp is on its way to.
+func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n, target uint64) error {
 	api, err := e.api(ctx)
 	if err != nil {
 		return err
@@ -75,7 +77,7 @@ func (e *Engine) SetReplicas(ctx context.Context, stack, service string, n uint6
 	if err := scalable(svc); err != nil {
 		return err
 	}
-	return setReplicas(ctx, api, svc, n)
+	return setReplicas(ctx, api, svc, n, target)
 }
 
 func scalable(svc swarm.Service) error {
@@ -92,8 +94,9 @@ func currentReplicas(svc swarm.Service) uint64 {
 	return 0
 }
 
-func setReplicas(ctx context.Context, api docker.API, svc swarm.Service, n uint64) error {
+func setReplicas(ctx context.Context, api docker.API, svc swarm.Service, n, target uint64) error {
 	spec := svc.Spec
+	spec.Labels = withLabel(spec.Labels, LabelReplicasTarget, strconv.FormatUint(target, 10))
 	mode := *spec.Mode.Replicated
 	mode.Replicas = &n
 	spec.Mode.Replicated = &mode
