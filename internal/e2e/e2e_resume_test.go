@@ -32,7 +32,10 @@ func TestE2EInterruptedDeployResumes(t *testing.T) {
 			[]string{"deploy", p.Dir, "--batch", "1"})
 	}()
 	// Interrupted once the first replica runs, with the second not yet asked for or starting.
-	waitFor(t, "the first replica to run", func() bool {
+	waitLong(t, "the first replica to run", 5*time.Minute, func() bool {
+		if _, _, err := c.ServiceInspectWithRaw(context.Background(), service, swarm.ServiceInspectOptions{}); err != nil {
+			return false // not created yet: the image is still building
+		}
 		running := 0
 		for _, task := range testenv.ServiceTasks(t, c, service) {
 			if task.Status.State == swarm.TaskStateRunning {

@@ -352,10 +352,16 @@ func TestE2EDockerStackInterop(t *testing.T) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	waitLong(t, what, time.Minute, ok)
+}
+
+// waitLong is waitFor with another deadline, such as for what follows an image build.
+func waitLong(t *testing.T, what string, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
