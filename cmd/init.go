@@ -43,7 +43,8 @@ the R packages it uses and the R version it wants. It writes:
   haproxy.cfg         HAProxy: one request at a time per R process, the rest queued
 
 HAProxy is the proxy unless you pass --proxy traefik; then Traefik is the edge and sends
-every request to HAProxy's queue. With --dashboard, init also generates the dashboard's
+every request to HAProxy's queue, and reads the Swarm API through a filter that lets it
+read and nothing else (.rscale/docker-api.cfg). With --dashboard, init also generates the dashboard's
 password in .rscale/secrets/ (kept out of git and of the image).
 
 In a folder init has written before, it refreshes: it creates missing files,

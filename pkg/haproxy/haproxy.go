@@ -58,13 +58,18 @@ func Render(c Config, n Network) ([]byte, error) {
 		AlivePath:      launcher.AlivePath,
 	}
 	v.Servers = serverAddress(n, c.Service, c.Port)
-	t, err := template.New(templateName).Option("missingkey=error").ParseFS(templates.FS, templateName)
+	return execute(templateName, v)
+}
+
+// execute renders the template name, from the templates folder, with v.
+func execute(name string, v any) ([]byte, error) {
+	t, err := template.New(name).Option("missingkey=error").ParseFS(templates.FS, name)
 	if err != nil {
-		return nil, fmt.Errorf("template %s: %w", templateName, err)
+		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("template %s: %w", templateName, err)
+		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
 	return b.Bytes(), nil
 }

@@ -35,10 +35,18 @@ const (
 )
 
 // Services init puts beside the API: the proxy published on the node and, behind Traefik,
-// the HAProxy queue that gives each R process one request at a time.
+// the HAProxy queue that gives each R process one request at a time, and the HAProxy that
+// lets Traefik read the Swarm API and do nothing else.
 const (
-	ProxyService = "proxy"
-	QueueService = "queue"
+	ProxyService     = "proxy"
+	QueueService     = "queue"
+	APIFilterService = "docker-api"
+)
+
+// The Docker API filter's file in .rscale/ and the network only it and Traefik join.
+const (
+	apiFilterFile    = "docker-api.cfg"
+	apiFilterNetwork = "docker_api"
 )
 
 // Options are the choices `rscale init` offers; the zero value of a field means "the default".
@@ -136,7 +144,7 @@ func (o Options) Validate() error {
 	if err := stackname.CheckService(o.Service); err != nil {
 		return fmt.Errorf("--service: %w", err)
 	}
-	if o.Service == ProxyService || o.Service == QueueService {
+	if o.Service == ProxyService || o.Service == QueueService || o.Service == APIFilterService {
 		return fmt.Errorf("--service %q is the name of a service init adds beside the API: choose another, such as model_server", o.Service)
 	}
 	if o.StackName != "" {
@@ -196,10 +204,14 @@ func checkImages(flags map[string]string) error {
 }
 
 func (o Options) longestService() string {
-	if len(o.Service) > len(ProxyService) {
+	longest := ProxyService
+	if o.Proxy == ProxyTraefik {
+		longest = APIFilterService
+	}
+	if len(o.Service) > len(longest) {
 		return o.Service
 	}
-	return ProxyService
+	return longest
 }
 
 func checkPort(flag string, port int) error {

@@ -45,6 +45,13 @@ type data struct {
 	DrainSeconds          int                 // how long a stopping replica waits for the proxy to leave it out
 	StopSeconds           int                 // how long Swarm lets a stopping replica drain before it kills it
 	XRscale               stackfile.Extension // the stack file's x-rscale: block
+	// Behind Traefik: the Docker API filter, its file in .rscale/, its port, the network
+	// only it and Traefik join, and the engine's socket it alone mounts.
+	APIFilterService string
+	APIFilterFile    string
+	APIFilterPort    int
+	APIFilterNetwork string
+	DockerSocket     string
 }
 
 // Render produces the files for p. version is rscale's, written into each file's header.
@@ -77,6 +84,11 @@ func Render(p *project.Project, o Options, version string) ([]File, error) {
 		RequestSeconds:        int(o.RequestTimeout / time.Second),
 		QueueSeconds:          int(o.QueueTimeout / time.Second),
 		DrainSeconds:          drainSeconds,
+		APIFilterService:      APIFilterService,
+		APIFilterFile:         apiFilterFile,
+		APIFilterPort:         haproxy.APIFilterPort,
+		APIFilterNetwork:      apiFilterNetwork,
+		DockerSocket:          haproxy.DockerSocket,
 	}
 	d.EdgeSeconds = d.RequestSeconds + d.QueueSeconds + edgeMarginSeconds
 	d.StopSeconds = drainSeconds + d.RequestSeconds + stopMarginSeconds
@@ -127,7 +139,7 @@ func renderFiles(d data) ([]File, error) {
 		{".rscale/entry.sh", "entry.sh.tmpl"},
 		{d.StackFile, "stack.yml.tmpl"},
 	}
-	files := make([]File, 0, len(plan)+2)
+	files := make([]File, 0, len(plan)+3)
 	for _, f := range plan {
 		out, err := render(f.template, d)
 		if err != nil {
@@ -141,6 +153,15 @@ func renderFiles(d data) ([]File, error) {
 		return nil, err
 	}
 	files = append(files, File{Path: "haproxy.cfg", Data: cfg})
+	if d.Proxy == ProxyTraefik {
+		filter, err := haproxy.RenderAPIFilter(haproxy.APIFilter{
+			Version: d.Version, Socket: d.DockerSocket, Bind: fmt.Sprintf(":%d", d.APIFilterPort),
+		})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: ".rscale/" + d.APIFilterFile, Data: filter})
+	}
 	if d.Dashboard {
 		out, err := render("gitignore.tmpl", d)
 		if err != nil {
